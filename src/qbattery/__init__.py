@@ -1,0 +1,37 @@
+"""qbattery: how reliable is the charging of a quantum battery, not only how powerful.
+
+Computes full-counting-statistics means, variances and noise-to-signal ratios of work
+and power, the Fisher-information lower bounds (Eq. 5) and the work-power trade-off
+(Eq. 6) of Mohan, Pandit, Lewenstein and Bera.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("qbattery")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+from qbattery import analytic, models
+from qbattery.battery import Battery
+from qbattery.charge import charge
+from qbattery.errors import (
+    EngineError,
+    InvalidInputError,
+    MemoryLimitError,
+    QBatteryError,
+)
+
+__all__ = [
+    "Battery",
+    "EngineError",
+    "InvalidInputError",
+    "MemoryLimitError",
+    "QBatteryError",
+    "__version__",
+    "analytic",
+    "charge",
+    "models",
+]

@@ -1,0 +1,122 @@
+"""The Dataset schema: the only place where result variable names live.
+
+Every engine, :mod:`qbattery.analytic` and the plotting code go through
+:data:`VARIABLES` so that names, units and the paper's equation numbers stay in one
+place (SPEC §5). Names are stable: add, don't rename.
+"""
+
+from __future__ import annotations
+
+import json
+import time as _time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+#: name -> (long_name, units, paper equation)
+VARIABLES: dict[str, tuple[str, str, str]] = {
+    "work_mean": ("mean work <W_t>", "energy", "(2), (A5)"),
+    "work_var": ("work variance (ΔW_t)^2", "energy^2", "(3), (A5)"),
+    "work_nsr": ("noise-to-signal ratio of work N^W_t", "1", "(4)"),
+    "power_mean": ("mean power <P_t>", "energy/time", "(2), (A6)"),
+    "power_var": ("power variance (ΔP_t)^2", "(energy/time)^2", "(3), (A6)"),
+    "power_nsr": ("noise-to-signal ratio of power N^P_t", "1", "(4)"),
+    "nsr_product": ("product of NSRs N^W_t N^P_t", "1", "(6), (9)"),
+    "tradeoff_bound": ("Schrödinger-Robertson lower bound on N^W_t N^P_t", "1", "(6), (C1)"),
+    "work_angle": ("work speed angle θ^W_t = ∫ sqrt(I^W)/2 dt", "rad", "(5), (B4)"),
+    "power_angle": ("power speed angle θ^P_t = ∫ sqrt(I^P)/2 dt", "rad", "(5), (B4)"),
+    "work_bound": ("lower bound on N^W_t: cot²θ^W_t − f(W_0, W_t)", "1", "(5), (B8)"),
+    "power_bound": ("lower bound on N^P_t: cot²θ^P_t − f(P_0, P_t)", "1", "(5), (B8)"),
+    "fidelity": ("fidelity F_t = |<ψ_0|ψ_t>|^2 (squared, Uhlmann)", "1", "Fig. 3"),
+}
+
+#: Optional variables that engines may add (same metadata convention).
+EXTRA_VARIABLES: dict[str, tuple[str, str, str]] = {
+    "work_fisher": ("classical Fisher information of W_0 eigenspaces I^W_t", "1/time^2", "(B5)"),
+    "power_fisher": ("classical Fisher information of P_0 eigenspaces I^P_t", "1/time^2", "(B5)"),
+    "work_f": ("correlation term f(W_0, W_t)", "1", "(B8)"),
+    "tradeoff_sum_bound": ("sum-form bound on N^W_t + N^P_t: 2 sqrt(Eq. 6 bound)", "1", "Sec. III.B"),
+    "power_f": ("correlation term f(P_0, P_t)", "1", "(B8)"),
+}
+
+
+def variable_attrs(name: str) -> dict[str, str]:
+    """Return the ``long_name``, ``units`` and ``eq`` attributes of a variable."""
+    meta = VARIABLES.get(name) or EXTRA_VARIABLES.get(name)
+    if meta is None:
+        raise KeyError(f"unknown result variable {name!r}; known: {sorted(VARIABLES)}")
+    long_name, units, eq = meta
+    return {"long_name": long_name, "units": units, "eq": eq}
+
+
+def _attr_value(value: Any) -> Any:
+    """Turn a parameter value into something NetCDF can store as an attribute."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float, str, np.integer, np.floating)):
+        return value
+    return json.dumps(value, default=str)
+
+
+def build_dataset(
+    times: np.ndarray,
+    data: Mapping[str, np.ndarray],
+    *,
+    model: str,
+    params: Mapping[str, Any],
+    engine: str,
+    notes: Mapping[str, str] | None = None,
+    attrs: Mapping[str, Any] | None = None,
+    started: float | None = None,
+) -> xr.Dataset:
+    """Assemble a result Dataset with the schema of SPEC §5.
+
+    Parameters
+    ----------
+    times : ndarray, shape (nt,)
+        The times (coordinate ``time``).
+    data : mapping of name -> ndarray, shape (nt,)
+        Values of the variables; every name of :data:`VARIABLES` must be present.
+    model, params, engine : str, mapping, str
+        Recorded as attributes (parameters also as ``param_<name>``).
+    notes : mapping of variable -> reason, optional
+        Why a variable is NaN (stored as that variable's ``note`` attribute and in
+        the Dataset's ``notes`` attribute).
+    """
+    from qbattery import __version__
+
+    missing = [name for name in VARIABLES if name not in data]
+    if missing:
+        raise KeyError(f"result is missing variables {missing}")
+    notes = dict(notes or {})
+    t = np.asarray(times, dtype=float)
+    variables = {}
+    for name, values in data.items():
+        arr = np.asarray(values, dtype=float)
+        var = xr.Variable(("time",), arr, attrs=variable_attrs(name))
+        if name in notes:
+            var.attrs["note"] = notes[name]
+        variables[name] = var
+    ds_attrs: dict[str, Any] = {
+        "model": model,
+        "engine": engine,
+        "qbattery_version": __version__,
+        "params": json.dumps(dict(params), default=str, sort_keys=True),
+    }
+    for key, value in params.items():
+        ds_attrs[f"param_{key}"] = _attr_value(value)
+    if notes:
+        ds_attrs["notes"] = json.dumps(notes, sort_keys=True)
+    if attrs:
+        ds_attrs.update({k: _attr_value(v) for k, v in attrs.items()})
+    if started is not None:
+        ds_attrs["wall_time_s"] = float(_time.perf_counter() - started)
+    coords = {"time": xr.Variable(("time",), t, attrs={"long_name": "time t", "units": "1/energy"})}
+    return xr.Dataset(variables, coords=coords, attrs=ds_attrs)
+
+
+def dataset_params(ds: xr.Dataset) -> dict[str, Any]:
+    """Return the model parameters recorded in a result Dataset."""
+    return dict(json.loads(ds.attrs.get("params", "{}")))

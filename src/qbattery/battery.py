@@ -1,0 +1,256 @@
+"""The battery: H0, HC and the initial state, converted and checked once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from qbattery import _checks
+from qbattery._optional import is_qobj
+from qbattery._typing import Operator, OperatorLike, StateLike
+from qbattery.errors import InvalidInputError
+
+#: dimension above which a ``qutip.Qobj`` operator is kept sparse instead of dense
+_QOBJ_DENSE_MAX = 4096
+
+
+def _is_lazy(obj: Any) -> bool:
+    """A symbolic operator/state (e.g. :class:`~qbattery.operators.PauliSum`)."""
+    return hasattr(obj, "to_dense") and hasattr(obj, "shape") and not isinstance(obj, np.ndarray)
+
+
+def as_operator(name: str, op: OperatorLike) -> Operator:
+    """Convert numpy / scipy.sparse / ``qutip.Qobj`` / PauliSum input to an operator."""
+    if _is_lazy(op):
+        return op  # type: ignore[no-any-return]
+    if is_qobj(op):
+        if op.shape[0] > _QOBJ_DENSE_MAX:
+            op = op.data_as("csr_matrix")
+        else:
+            op = op.full()
+    if sp.issparse(op):
+        return sp.csr_array(op, dtype=np.result_type(op.dtype, np.float64))
+    try:
+        arr = np.asarray(op)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`{name}` must be a numpy array, scipy.sparse matrix, qutip.Qobj or PauliSum, "
+            f"got {type(op).__name__}"
+        ) from exc
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise InvalidInputError(
+            f"`{name}` must hold numbers, got dtype {arr.dtype}; pass a numeric array"
+        )
+    return np.asarray(arr, dtype=np.result_type(arr.dtype, np.float64))
+
+
+def as_state(state: StateLike) -> np.ndarray | Any:
+    """Convert a ket (``(d,)``, ``(d, 1)``) or density matrix (``(d, d)``) to an array."""
+    if _is_lazy(state):
+        return state
+    if is_qobj(state):
+        state = state.full()
+    if sp.issparse(state):
+        state = state.toarray()
+    try:
+        arr = np.asarray(state, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`state` must be a ket or density matrix of numbers, got {type(state).__name__}"
+        ) from exc
+    if arr.ndim == 2 and arr.shape[1] == 1 and arr.shape[0] != 1:
+        arr = arr[:, 0]
+    if arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape[0] != arr.shape[1]):
+        raise InvalidInputError(
+            f"`state` must be a ket of shape (d,) or (d, 1) or a density matrix (d, d), "
+            f"but has shape {arr.shape}"
+        )
+    return arr
+
+
+def _op_check(name: str, op: Operator, atol: float) -> int:
+    if _is_lazy(op):
+        d = _checks.check_square(name, op)
+        dev = float(op.hermitian_deviation()) if hasattr(op, "hermitian_deviation") else 0.0
+        if dev > atol * max(1.0, float(getattr(op, "max_abs", lambda: 1.0)())):
+            raise InvalidInputError(
+                f"`{name}` must be Hermitian, but max|{name} − {name}†| = {dev:.3g}; "
+                "make its coefficients real (or pair each term with its adjoint)"
+            )
+        return d
+    d = _checks.check_square(name, op)
+    _checks.check_finite(name, op)
+    _checks.check_hermitian(name, op, atol=atol)
+    return d
+
+
+def commutator_power(H0: Operator, HC: Operator) -> Operator:
+    """P0 = −i[H0, HC] (Sec. II, Eq. A6), for arrays, sparse arrays or PauliSums."""
+    if _is_lazy(H0) and hasattr(H0, "commutator"):
+        return -1j * H0.commutator(HC)  # type: ignore[no-any-return]
+    if sp.issparse(H0) or sp.issparse(HC):
+        a = sp.csr_array(H0)
+        b = sp.csr_array(HC)
+        return sp.csr_array(-1j * (a @ b - b @ a))
+    return np.asarray(-1j * (H0 @ HC - HC @ H0))
+
+
+def add_operators(a: Operator, b: Operator) -> Operator:
+    """a + b for any mix of arrays, sparse arrays and PauliSums."""
+    if _is_lazy(a) or _is_lazy(b):
+        return a + b  # type: ignore[no-any-return, operator]
+    if sp.issparse(a) and sp.issparse(b):
+        return sp.csr_array(a + b)
+    return np.asarray(to_dense(a) + to_dense(b))
+
+
+def to_dense(op: Any) -> np.ndarray:
+    """Dense ndarray of an operator or state."""
+    if _is_lazy(op):
+        return np.asarray(op.to_dense())
+    if sp.issparse(op):
+        return np.asarray(op.toarray())
+    return np.asarray(op)
+
+
+class Battery:
+    """A closed quantum battery: battery Hamiltonian, charging Hamiltonian, initial state.
+
+    Parameters
+    ----------
+    H0 : array_like, scipy.sparse, qutip.Qobj or PauliSum, shape (d, d)
+        Battery Hamiltonian H_0^B, the work counting observable W_0 (Sec. II).
+    HC : same types, shape (d, d)
+        Charging Hamiltonian H_t^C (time independent during charging).
+    state : ket, shape (d,) or (d, 1), or density matrix, shape (d, d)
+        Initial state ρ0.
+    name : str, optional
+        Model name recorded in results (default ``"custom"``).
+    params : mapping, optional
+        Model parameters recorded in results.
+    H : operator, optional
+        Evolution Hamiltonian; default H0 + HC (Eq. 1). The Ising model passes its
+        normalised H (SPEC §2).
+    P0 : operator, optional
+        Power counting observable; default −i[H0, HC] (Sec. II).
+    structure : mapping, optional
+        Hints for structured engines (set by the built-in models).
+    hermitian_atol, state_atol : float
+        Tolerances of the Hermiticity and state checks.
+
+    Raises
+    ------
+    InvalidInputError
+        For non-square, mismatched, non-Hermitian, non-finite operators, an unnormalised
+        ket, or a density matrix that is not Hermitian, positive semidefinite, trace one.
+
+    Examples
+    --------
+    >>> import numpy as np, qbattery as qb
+    >>> sz = np.diag([1.0, -1.0]); sx = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> bat = qb.Battery(-0.5 * sz, sx + 0.5 * sz, np.array([1.0, 0.0]))
+    >>> bat.dim, bat.is_pure
+    (2, True)
+    """
+
+    __slots__ = (
+        "H",
+        "H0",
+        "HC",
+        "P0",
+        "_frozen",
+        "dim",
+        "is_pure",
+        "name",
+        "params",
+        "state",
+        "structure",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        H0: OperatorLike,
+        HC: OperatorLike,
+        state: StateLike,
+        *,
+        name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        H: OperatorLike | None = None,
+        P0: OperatorLike | None = None,
+        structure: Mapping[str, Any] | None = None,
+        hermitian_atol: float = _checks.DEFAULT_ATOL,
+        state_atol: float = _checks.DEFAULT_ATOL,
+    ) -> None:
+        h0 = as_operator("H0", H0)
+        hc = as_operator("HC", HC)
+        d = _op_check("H0", h0, hermitian_atol)
+        _checks.check_same_dim("HC", _op_check("HC", hc, hermitian_atol), d)
+        h = add_operators(h0, hc) if H is None else as_operator("H", H)
+        if H is not None:
+            _checks.check_same_dim("H", _op_check("H", h, hermitian_atol), d)
+        p0 = commutator_power(h0, hc) if P0 is None else as_operator("P0", P0)
+        if P0 is not None:
+            _checks.check_same_dim("P0", _op_check("P0", p0, hermitian_atol), d)
+        st = as_state(state)
+        if _is_lazy(st):
+            _checks.check_same_dim("state", int(st.shape[0]), d)
+            pure = bool(getattr(st, "is_pure", True))
+        else:
+            _checks.check_same_dim("state", int(st.shape[0]), d)
+            if st.ndim == 1:
+                _checks.check_ket(st, atol=state_atol)
+                pure = True
+            else:
+                evals = _checks.check_density(st, atol=state_atol)
+                pure = bool(np.sum(evals > state_atol) == 1)
+        set_ = object.__setattr__
+        set_(self, "H0", h0)
+        set_(self, "HC", hc)
+        set_(self, "H", h)
+        set_(self, "P0", p0)
+        set_(self, "state", st)
+        set_(self, "dim", d)
+        set_(self, "is_pure", pure)
+        set_(self, "name", name or "custom")
+        set_(self, "params", MappingProxyType(dict(params or {})))
+        set_(self, "structure", MappingProxyType(dict(structure or {})))
+        set_(self, "_frozen", True)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"Battery is immutable; cannot set {key!r}")
+
+    def __repr__(self) -> str:
+        kind = "pure" if self.is_pure else "mixed"
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"Battery({self.name}{', ' if params else ''}{params}; dim={self.dim}, {kind})"
+
+    @property
+    def is_ket(self) -> bool:
+        """Whether the initial state was given as a ket."""
+        return not _is_lazy(self.state) and self.state.ndim == 1
+
+    def ensemble(self, *, tol: float = 1e-14) -> tuple[np.ndarray, np.ndarray]:
+        """Decompose ρ0 = Σ_k λ_k |φ_k⟩⟨φ_k| (λ_k > tol).
+
+        Returns
+        -------
+        weights : ndarray, shape (r,)
+        vectors : ndarray, shape (d, r)
+        """
+        st = to_dense(self.state) if _is_lazy(self.state) else self.state
+        if st.ndim == 1:
+            return np.ones(1), st.reshape(-1, 1).astype(complex)
+        rho = (st + st.conj().T) / 2
+        evals, evecs = np.linalg.eigh(rho)
+        keep = evals > tol
+        w = evals[keep]
+        return w / w.sum(), evecs[:, keep]
+
+    def dense(self, which: str) -> np.ndarray:
+        """Dense matrix of ``"H0"``, ``"HC"``, ``"H"`` or ``"P0"``."""
+        return to_dense(getattr(self, which))

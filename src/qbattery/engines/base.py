@@ -1,0 +1,135 @@
+"""The engine interface: engines return raw time-resolved expectations (:class:`Moments`).
+
+An engine never computes NSRs, bounds or Datasets; :mod:`qbattery.statistics` and
+:mod:`qbattery.bounds` turn the same :class:`Moments` into physics for every engine.
+
+Conventions (SPEC §1), with expectations in the initial state ρ0 and
+``𝒪_t = O_t − O_0`` the counting operator of an observable ``O_0`` (work ``W_0 = H0``
+or power ``P_0``):
+
+* ``mean``   = Tr(ρ0 𝒪_t)                                   (Eq. 2)
+* ``second`` = Tr(ρ0 𝒪_t²)                                  (Eq. 3)
+* ``cross0`` = Tr(ρ0 δO_0 𝒪_t), δO_0 = O_0 − Tr(ρ0 O_0)     (complex; gives cov(O_t, O_0))
+* ``var0``   = Tr(ρ0 O_0²) − Tr(ρ0 O_0)²
+* ``cross``  = Tr(ρ0 𝒫_t 𝒲_t)                               (complex; Eq. 6)
+* ``fidelity`` = F(ρ0, ρ_t), squared (Uhlmann for mixed ρ0)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from qbattery.battery import Battery
+
+Observable = Literal["work", "power"]
+OBSERVABLES: tuple[Observable, Observable] = ("work", "power")
+
+
+@dataclass(frozen=True)
+class ObservableMoments:
+    """Raw moments of one counting observable at the requested times.
+
+    Attributes
+    ----------
+    mean : ndarray, shape (nt,)
+        Tr(ρ0 𝒪_t).
+    second : ndarray, shape (nt,)
+        Tr(ρ0 𝒪_t²).
+    cross0 : ndarray, shape (nt,), complex
+        Tr(ρ0 δO_0 𝒪_t) with δO_0 = O_0 − ⟨O_0⟩.
+    var0 : float
+        Variance of O_0 in ρ0.
+    """
+
+    mean: np.ndarray
+    second: np.ndarray
+    cross0: np.ndarray
+    var0: float
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Everything an engine computes at the requested times.
+
+    Attributes
+    ----------
+    times : ndarray, shape (nt,)
+    work, power : ObservableMoments
+    cross : ndarray, shape (nt,), complex
+        Tr(ρ0 𝒫_t 𝒲_t).
+    fidelity : ndarray, shape (nt,)
+        F(ρ0, ρ_t) (squared fidelity).
+    notes : dict
+        variable name -> reason, for quantities the engine could not supply (NaN).
+    """
+
+    times: np.ndarray
+    work: ObservableMoments
+    power: ObservableMoments
+    cross: np.ndarray
+    fidelity: np.ndarray
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def observable(self, which: Observable) -> ObservableMoments:
+        """Return the moments of ``"work"`` or ``"power"``."""
+        return self.work if which == "work" else self.power
+
+
+class Engine(ABC):
+    """One way of computing :class:`Moments` for a :class:`~qbattery.Battery`.
+
+    Subclasses set :attr:`name`, implement :meth:`supports`, :meth:`memory_estimate`,
+    :meth:`moments` and :meth:`fisher`, and are registered in
+    :mod:`qbattery.engines`. Construction prepares (and may cache) whatever the engine
+    needs, e.g. an eigendecomposition; the other methods can be called repeatedly.
+    """
+
+    name: ClassVar[str] = "abstract"
+    #: whether the engine is exact up to rounding (1e-10) or approximate
+    exact: ClassVar[bool] = True
+
+    def __init__(self, battery: Battery) -> None:
+        self.battery = battery
+        self.notes: dict[str, str] = {}
+
+    @classmethod
+    @abstractmethod
+    def supports(cls, battery: Battery) -> str | None:
+        """Return ``None`` if this engine can run ``battery``, else the reason it cannot."""
+
+    @classmethod
+    @abstractmethod
+    def memory_estimate(cls, battery: Battery, ntimes: int) -> int:
+        """Bytes of memory the engine needs for ``battery`` at ``ntimes`` times."""
+
+    @abstractmethod
+    def moments(self, times: np.ndarray) -> Moments:
+        """Raw moments at ``times`` (validated: finite, ≥ 0, strictly increasing)."""
+
+    @abstractmethod
+    def fisher(self, times: np.ndarray, which: Observable) -> np.ndarray | None:
+        """Classical Fisher information I_t of the eigenspaces of O_0 (Eq. B5).
+
+        Returns ``None`` when the engine cannot compute it (reason in :attr:`notes`).
+        Must accept any times (not only the user's), in any order.
+        """
+
+    def angle(self, times: np.ndarray, which: Observable) -> np.ndarray | None:
+        """Speed angle θ_t = ∫_0^t sqrt(I_t')/2 dt' (Eq. 5), ``None`` if unavailable.
+
+        The default integrates :meth:`fisher` adaptively (see
+        :func:`qbattery.bounds.speed_angle`); engines with a closed form override it.
+        """
+        from qbattery.bounds import speed_angle
+
+        probe = self.fisher(np.zeros(1), which)
+        if probe is None:
+            return None
+        func: Callable[[np.ndarray], np.ndarray] = lambda t: self.fisher(t, which)  # type: ignore[assignment,return-value]  # noqa: E731
+        return speed_angle(func, times)
