@@ -45,12 +45,17 @@ class ObservableMoments:
         Tr(ρ0 δO_0 𝒪_t) with δO_0 = O_0 − ⟨O_0⟩.
     var0 : float
         Variance of O_0 in ρ0.
+    var : ndarray, shape (nt,), optional
+        (Δ𝒪_t)² computed directly by engines that can (structured engines), free of
+        the cancellation in ``second − mean²`` when the variance is far below the
+        squared mean (e.g. power at N = 10⁶); ``None`` means ``second − mean²``.
     """
 
     mean: np.ndarray
     second: np.ndarray
     cross0: np.ndarray
     var0: float
+    var: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
