@@ -17,6 +17,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from qbattery import analytic, models
 from qbattery.battery import Battery
 from qbattery.charge import charge
+from qbattery.distribution import distribution, generating_function
 from qbattery.errors import (
     EngineError,
     InvalidInputError,
@@ -33,5 +34,7 @@ __all__ = [
     "__version__",
     "analytic",
     "charge",
+    "distribution",
+    "generating_function",
     "models",
 ]

@@ -41,6 +41,33 @@ EXTRA_VARIABLES: dict[str, tuple[str, str, str]] = {
     "power_f": ("correlation term f(P_0, P_t)", "1", "(B8)"),
 }
 
+#: highest cumulant order ``qb.charge(..., cumulants=n)`` accepts (issue 6)
+MAX_CUMULANTS = 8
+
+
+def _beyond_variables() -> dict[str, tuple[str, str, str]]:
+    """Issue 6: cumulants of the work/power (quasi-)distributions and ergotropy."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for which, sym, unit in (("work", "W", "energy"), ("power", "P", "energy/time")):
+        for n in range(1, MAX_CUMULANTS + 1):
+            out[f"{which}_cumulant_{n}"] = (
+                f"cumulant κ_{n} of the {which} (quasi-)distribution of {sym}_t − {sym}_0",
+                unit if n == 1 else f"({unit})^{n}",
+                "(A2)",
+            )
+        out[f"{which}_skewness"] = (f"skewness κ_3/κ_2^(3/2) of {which}", "1", "(A2)")
+        out[f"{which}_kurtosis"] = (f"excess kurtosis κ_4/κ_2^2 of {which}", "1", "(A2)")
+    ergo = "Allahverdyan, Balian, Nieuwenhuizen, EPL 67, 565 (2004)"
+    out["ergotropy"] = ("ergotropy of ρ_t for H0: <H0>_t − E_passive", "energy", ergo)
+    out["passive_energy"] = ("energy of the passive state of ρ_t (constant in t)", "energy", ergo)
+    out["charging_efficiency"] = ("ergotropy / stored energy <W_t>", "1", ergo)
+    out["battery_ergotropy"] = ("ergotropy of the battery's reduced state", "energy", ergo)
+    out["battery_efficiency"] = ("battery ergotropy / stored energy <W_t>", "1", ergo)
+    return out
+
+
+EXTRA_VARIABLES.update(_beyond_variables())
+
 
 def variable_attrs(name: str) -> dict[str, str]:
     """Return the ``long_name``, ``units`` and ``eq`` attributes of a variable."""

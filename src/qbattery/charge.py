@@ -10,6 +10,8 @@ import numpy as np
 import xarray as xr
 
 from qbattery import _checks, bounds, statistics
+from qbattery import distribution as _fcs
+from qbattery import ergotropy as _ergotropy
 from qbattery._dataset import build_dataset
 from qbattery._typing import TimesLike
 from qbattery.battery import Battery
@@ -68,6 +70,8 @@ def charge(
     *,
     bounds: bool = True,
     fisher: bool = False,
+    cumulants: int = 0,
+    ergotropy: bool = True,
 ) -> xr.Dataset:
     r"""Reliability of charging ``battery``: the 13 quantities of SPEC §5 over ``times``.
 
@@ -89,6 +93,14 @@ def charge(
     fisher : bool
         Also store the Fisher information I_t at ``times`` (``work_fisher``,
         ``power_fisher``).
+    cumulants : int
+        Also store the first ``cumulants`` (≤ 8) cumulants of the work and power
+        (quasi-)distributions of Eq. (A2) (``work_cumulant_n``, ``power_cumulant_n``) and,
+        from 3 and 4 on, ``*_skewness`` and ``*_kurtosis`` (see :mod:`qbattery.distribution`).
+    ergotropy : bool
+        Store ``ergotropy``, ``passive_energy`` and ``charging_efficiency`` (and
+        ``battery_ergotropy``, ``battery_efficiency`` for charger models; see
+        :mod:`qbattery.ergotropy`).
 
     Returns
     -------
@@ -131,6 +143,10 @@ def charge(
                 extra[f"{which}_fisher"] = values
     data = physics(moments, angles)
     data.update(extra)
+    if cumulants:
+        data.update(_fcs.cumulant_variables(eng, moments, _fcs.check_order(cumulants), notes))
+    if ergotropy:
+        data.update(_ergotropy.ergotropy_variables(battery, eng, moments, notes))
     attrs: dict[str, Any] = {"engine_reason": reason}
     return build_dataset(
         t,

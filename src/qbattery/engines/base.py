@@ -138,3 +138,35 @@ class Engine(ABC):
             return None
         func: Callable[[np.ndarray], np.ndarray] = lambda t: self.fisher(t, which)  # type: ignore[assignment,return-value]  # noqa: E731
         return speed_angle(func, times)
+
+    # ---- optional capabilities (issue 6): the default is "not available" with a note ----
+    def counting_distribution(
+        self, times: np.ndarray, which: Observable
+    ) -> tuple[np.ndarray, np.ndarray, bool] | None:
+        """Values, quasi-probabilities (nt, nv) and whether ρ0 commutes with O_0 (Eq. A2).
+
+        ``None`` (reason in :attr:`notes`) for engines without full counting statistics.
+        """
+        self.notes[f"{which}_distribution"] = (
+            f"engine {self.name!r} has no full counting statistics; use engine='dense'"
+        )
+        return None
+
+    def counting_moments(
+        self,
+        times: np.ndarray,
+        which: Observable,
+        order: int,
+        *,
+        center: np.ndarray | None = None,
+    ) -> np.ndarray | None:
+        """Moments (order, nt) of the quasi-distribution of 𝒪_t (Eq. A2) about ``center``
+        (default 0), or ``None`` (reason in :attr:`notes`)."""
+        self.notes[f"{which}_cumulants"] = (
+            f"engine {self.name!r} has no moments beyond the second; use engine='dense'"
+        )
+        return None
+
+    def observable_spectrum(self, which: Observable) -> np.ndarray | None:
+        """Eigenvalues of O_0, increasing, if the engine has them cached; else ``None``."""
+        return None

@@ -1,0 +1,234 @@
+r"""Ergotropy, passive-state energy and charging efficiency over time.
+
+The ergotropy of a state ρ for a Hamiltonian H0 (Allahverdyan, Balian, Nieuwenhuizen,
+EPL 67, 565 (2004)) is the most work a unitary can extract:
+
+.. math:: \mathcal{E}(\rho) = \mathrm{Tr}(\rho H_0)
+          - \sum_k r_k^{\downarrow}\,\epsilon_k^{\uparrow},
+
+with ρ's eigenvalues r↓ in decreasing and H0's eigenvalues ε↑ in increasing order
+(the second term is the energy of the passive state). Charging is unitary, so ρ_t has
+the spectrum of ρ0 and the passive energy is constant; with the stored energy
+⟨𝒲_t⟩ = ⟨H0⟩_t − ⟨H0⟩_0 (Eq. 2)
+
+.. math:: \mathcal{E}_t = \langle H_0\rangle_0 + \langle\mathcal{W}_t\rangle - E_{\rm passive}.
+
+This is engine-agnostic: it needs ⟨𝒲_t⟩ (every engine), ⟨H0⟩_0, H0's spectrum and ρ0's
+eigenvalues. The last three come from the battery (dense algebra up to
+:data:`DENSE_SPECTRUM_MAX`) or from hints in ``battery.structure``:
+
+* ``"H0_spectrum"``: ``(levels, multiplicities)`` or a callable returning them (the
+  k-body models: −(ω0/2)(N − 2m) with multiplicity C(N, m));
+* ``"H0_initial"``: ⟨H0⟩ in ρ0.
+
+For a battery coupled to a charger (Dicke, Tavis–Cummings) the global ergotropy counts
+energy that the cavity holds in correlations; ``battery.structure["subsystem"]``
+(set by those models) makes :func:`ergotropy_variables` also report the ergotropy of the
+battery's reduced state (``battery_ergotropy``), from the engine's evolved states.
+
+The charging efficiency is ergotropy / stored energy, ℰ_t / ⟨𝒲_t⟩ (NaN where both are 0).
+For a passive ρ0 (ground or thermal state) the global ergotropy equals the stored energy,
+so the global efficiency is 1; the battery efficiency of a charger model is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from qbattery.battery import Battery, _is_lazy, to_dense
+from qbattery.engines.base import Engine, Moments
+from qbattery.errors import InvalidInputError
+
+#: largest dimension for which H0's spectrum is computed by dense diagonalisation
+DENSE_SPECTRUM_MAX = 4096
+#: relative tolerance under which ρ0 is treated as passive (ergotropy exactly 0)
+PASSIVE_RTOL = 1e-12
+
+
+def passive_energy(populations: Any, levels: Any, multiplicities: Any | None = None) -> float:
+    r"""Energy Σ_k r_k↓ ε_k↑ of the passive state with the given populations.
+
+    Parameters
+    ----------
+    populations : array_like, shape (r,)
+        Eigenvalues of ρ (zeros may be omitted).
+    levels : array_like, shape (L,)
+        Distinct or repeated eigenvalues of H0, any order.
+    multiplicities : array_like, shape (L,), optional
+        How often each level occurs (floats allowed, e.g. huge binomials as inf).
+
+    Examples
+    --------
+    >>> passive_energy([0.7, 0.3], [1.0, -1.0, 0.0])
+    -0.7
+    >>> passive_energy([0.5, 0.25, 0.25], [-1.0, 1.0], [2, 2])
+    -0.5
+    """
+    p = np.sort(np.asarray(populations, dtype=float))[::-1]
+    lv = np.asarray(levels, dtype=float)
+    mult = np.ones(lv.size) if multiplicities is None else np.asarray(multiplicities, float)
+    order = np.argsort(lv, kind="stable")
+    lv, mult = lv[order], mult[order]
+    cum = np.cumsum(mult)
+    if p.size > cum[-1]:
+        raise InvalidInputError(
+            f"{p.size} populations but H0 has only {cum[-1]:.0f} levels; the state and H0 "
+            "must act on the same space"
+        )
+    idx = np.searchsorted(cum, np.arange(p.size), side="right")
+    return float(np.sum(p * lv[idx]))
+
+
+def ergotropy(rho: Any, H0: Any) -> float:
+    r"""Ergotropy Tr(ρH0) − Σ r↓ε↑ of a ket or density matrix (dense reference).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ergotropy(np.array([0.0, 1.0]), np.diag([-0.5, 0.5]))
+    1.0
+    """
+    H = to_dense(H0)
+    st = np.asarray(rho, dtype=complex)
+    if st.ndim == 1:
+        energy = float(np.real(st.conj() @ H @ st))
+        pops = np.array([1.0])
+    else:
+        energy = float(np.real(np.trace(st @ H)))
+        pops = np.linalg.eigvalsh((st + st.conj().T) / 2)
+    return energy - passive_energy(np.clip(pops, 0.0, None), np.linalg.eigvalsh(H))
+
+
+def _hint_spectrum(structure: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    hint = structure.get("H0_spectrum")
+    if hint is None:
+        return None
+    levels, mult = hint() if callable(hint) else hint
+    return np.asarray(levels, dtype=float), np.asarray(mult, dtype=float)
+
+
+def h0_spectrum(battery: Battery, eng: Engine | None = None) -> tuple[np.ndarray, np.ndarray] | str:
+    """(levels, multiplicities) of H0, or the reason they are not available."""
+    hint = _hint_spectrum(battery.structure)
+    if hint is not None:
+        return hint
+    if eng is not None:
+        values = eng.observable_spectrum("work")
+        if values is not None:
+            return np.asarray(values, dtype=float), np.ones(len(values))
+    H0 = battery.H0
+    if sp.issparse(H0):
+        offdiag = sp.coo_array(H0)
+        if not np.any(offdiag.data[offdiag.row != offdiag.col]):
+            return np.real(sp.csr_array(H0).diagonal()), np.ones(battery.dim)
+    if battery.dim <= DENSE_SPECTRUM_MAX:
+        return np.linalg.eigvalsh(battery.dense("H0")), np.ones(battery.dim)
+    return (
+        f"H0 of dimension {battery.dim} > {DENSE_SPECTRUM_MAX} is not diagonal and the "
+        "battery gives no structure['H0_spectrum'] hint"
+    )
+
+
+def initial_energy(battery: Battery) -> float | str:
+    """⟨H0⟩ in ρ0, or the reason it is not available."""
+    hint = battery.structure.get("H0_initial")
+    if hint is not None:
+        return float(hint)
+    if _is_lazy(battery.state) or _is_lazy(battery.H0):
+        if battery.dim > 2**22:
+            return (
+                f"⟨H0⟩_0 of a symbolic battery of dimension {battery.dim} needs a "
+                "structure['H0_initial'] hint"
+            )
+        st = to_dense(battery.state)
+        H0: Any = to_dense(battery.H0) if battery.dim <= DENSE_SPECTRUM_MAX else battery.H0
+    else:
+        st, H0 = battery.state, battery.H0
+    if st.ndim == 1:
+        return float(np.real(np.vdot(st, H0 @ st)))
+    return float(np.real(np.sum(np.asarray(H0 @ st).diagonal())))
+
+
+def _populations(battery: Battery) -> np.ndarray:
+    if battery.is_pure:
+        return np.ones(1)
+    weights, _ = battery.ensemble()
+    return np.asarray(weights)
+
+
+def ergotropy_variables(
+    battery: Battery, eng: Engine, moments: Moments, notes: dict[str, str]
+) -> dict[str, np.ndarray]:
+    """``ergotropy``, ``passive_energy``, ``charging_efficiency`` (and, for charger
+    models, ``battery_ergotropy``, ``battery_efficiency``) at the moments' times."""
+    nt = moments.times.size
+    stored = moments.work.mean
+    out: dict[str, np.ndarray] = {}
+    spectrum = h0_spectrum(battery, eng)
+    e0 = initial_energy(battery)
+    if isinstance(spectrum, str) or isinstance(e0, str):
+        why = spectrum if isinstance(spectrum, str) else str(e0)
+        for name in ("ergotropy", "passive_energy", "charging_efficiency"):
+            out[name] = np.full(nt, np.nan)
+            notes[name] = why
+    else:
+        levels, mult = spectrum
+        passive = passive_energy(_populations(battery), levels, mult)
+        initial = e0 - passive
+        scale = max(1.0, float(np.max(np.abs(levels))))
+        if abs(initial) <= PASSIVE_RTOL * scale:
+            initial = 0.0
+        ergo = initial + stored
+        out["ergotropy"] = ergo
+        out["passive_energy"] = np.full(nt, passive)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["charging_efficiency"] = ergo / stored
+    sub = battery.structure.get("subsystem")
+    if sub is not None:
+        local = battery_ergotropy(eng, moments.times, sub)
+        if local is None:
+            why = f"engine {eng.name!r} does not give evolved states for the reduced state"
+            for name in ("battery_ergotropy", "battery_efficiency"):
+                out[name] = np.full(nt, np.nan)
+                notes[name] = why
+        else:
+            out["battery_ergotropy"] = local
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out["battery_efficiency"] = local / stored
+    return out
+
+
+def battery_ergotropy(
+    eng: Engine, times: np.ndarray, subsystem: Mapping[str, Any]
+) -> np.ndarray | None:
+    r"""Ergotropy of the battery's reduced state ρ_B(t) = Tr_charger ρ_t.
+
+    ``subsystem`` (from the model's structure) holds ``shape = (d_charger, d_battery)``,
+    ``embed`` (the index of each basis state of the model's space in the flattened
+    charger ⊗ battery grid), ``energies`` (H_B on the battery factor's basis, which must
+    be diagonal there) and ``levels`` = (levels, multiplicities) of H_B on the battery's
+    full Hilbert space (e.g. all 2^N spin states, not only the symmetric ones: the
+    ergotropy allows any unitary on the battery).
+    """
+    get = getattr(eng, "evolved_states", None)
+    if get is None:
+        return None
+    weights, states = get(times)  # (r,), (nt, d, r)
+    dc, db = subsystem["shape"]
+    embed = np.asarray(subsystem["embed"])
+    energies = np.asarray(subsystem["energies"], dtype=float)
+    levels, mult = subsystem["levels"]
+    out = np.empty(times.size)
+    for n in range(times.size):
+        grid = np.zeros((dc * db, states.shape[2]), dtype=complex)
+        grid[embed] = states[n] * np.sqrt(weights)[None, :]
+        psi = grid.reshape(dc, db, -1)
+        rho_b = np.einsum("cbk,cek->be", psi, psi.conj(), optimize=True)
+        energy = float(np.real(np.sum(np.diag(rho_b) * energies)))
+        pops = np.clip(np.linalg.eigvalsh((rho_b + rho_b.conj().T) / 2), 0.0, None)
+        out[n] = energy - passive_energy(pops, levels, mult)
+    return out
