@@ -1,1 +1,346 @@
-"""Closed forms (placeholder, filled in below)."""
+r"""Closed forms of the paper's solvable batteries, as the same Dataset as ``qb.charge``.
+
+The single qubit (App. D) and the k-body model (Eq. 7, App. E, SPEC §2) are products
+of independent effective qubits. Block ``b`` of ``k_b`` spins (``k_b = k``, or ``r``
+for the remainder block when k does not divide N) stays in span{|0^k_b⟩, |1^k_b⟩}
+and evolves as ``cos(Ω_k t)|0^k_b⟩ − i sin(Ω_k t)|1^k_b⟩`` with Ω_k = (k/N)Ω0
+(Ω_1 = Ω0 for the single qubit). On that subspace
+
+.. math:: W_0^b = -\tfrac{k_b\omega_0}{2}\sigma_z^{\rm eff},\qquad
+   P_0^b = -k_b\,\Omega_k\omega_0\,\sigma_y^{\rm eff},
+
+so every quantity is a sum (means, variances, covariances) or a product (fidelity)
+over blocks. With x = Ω_k t, m = ⌈N/k⌉ blocks and S₂ = Σ_b k_b² = n k² + r²
+(n = ⌊N/k⌋, r = N − n k):
+
+* ⟨𝒲_t⟩ = N ω0 sin²x (E3) and (Δ𝒲_t)² = S₂ (ω0²/4) sin²2x (E4, SPEC §2);
+* ⟨𝒫_t⟩ = N Ω_k ω0 sin 2x (E6) and (Δ𝒫_t)² = 4 S₂ Ω_k² ω0² sin⁴x (E7, SPEC §2);
+* 𝒩^W = (S₂/N²) cot²x and 𝒩^P = (S₂/N²) tan²x (Eq. 8, D3);
+* 𝒩^W 𝒩^P = (S₂/N²)², which is k²/N² when k divides N (Eq. 9, D4), and equals the
+  trade-off bound of Eq. (6, C1): it is saturated, remainder block included;
+* Fisher information I^W = I^P = 4 Ω_k² m (B5), angles θ^W = θ^P = |Ω_k| t √m (Eq. 5);
+* f(W_0, W_t) = 0 (|0…0⟩ is a W_0 eigenstate) and
+  f(P_0, P_t) = 2 (S₂/N²)(cos 2x + |cos 2x|) / sin²2x (B8);
+* bounds cot²(min(θ, π/2)) − f (Eq. 5) and fidelity F_t = cos^{2m}x (Fig. 3).
+
+The Fisher information follows from the sector distributions. The excitation numbers
+k j + r b (j = 0…n, b ∈ {0, 1}) are all distinct (0 < r < k), so a W_0 sector fixes
+(j, b): j ~ Binomial(n, q) and b ~ Bernoulli(q), independent, q = sin²x, whose Fisher
+information is m (dq/dt)²/(q(1 − q)) = 4Ω_k² m. The P_0 eigenvalues
+Ω_kω0(k Σ_j s_j + r s_r), s = ±1, are distinct in the same way, and each block is
+found in the σ_y^eff eigenstates with probabilities (1 ∓ sin 2x)/2, which again gives
+4Ω_k² per block. Because the angles
+grow as √m |Ω_k| t, they pass π/2 at t = π/(2√m|Ω_k|), before the end of the charging
+half-period π/(2|Ω_k|); beyond it the bound cot²(min(θ, π/2)) − f is ≤ 0 (trivial).
+
+f uses ΔP_t ΔP_0 ≥ 0 (SPEC §1), which gives |cos 2x| where App. D writes cos 2x: the
+paper's f = 4 cot(2Ω0t) csc(2Ω0t) is right only while Ω0 t < π/4 (see
+``docs/readings.md``). NSRs, f and the trade-off follow IEEE semantics like
+:func:`qbattery.statistics.nsr`: a zero mean gives inf, or NaN at t = 0.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from qbattery import _checks
+from qbattery._dataset import build_dataset
+from qbattery._typing import TimesLike
+from qbattery.battery import Battery
+from qbattery.errors import InvalidInputError
+from qbattery.models._common import check_int, check_real
+
+__all__ = ["charge", "kbody", "kbody_block_sizes", "single_qubit"]
+
+
+def kbody_block_sizes(N: int, k: int) -> list[int]:
+    """Sizes of the blocks of ``kbody(N, k)``: ⌊N/k⌋ blocks of k, then r = N mod k if r > 0.
+
+    Examples
+    --------
+    >>> kbody_block_sizes(10, 4)
+    [4, 4, 2]
+    """
+    n, r = divmod(N, k)
+    return [k] * n + ([r] if r else [])
+
+
+def _closed_forms(
+    t: np.ndarray,
+    *,
+    N: int,
+    sizes: list[int],
+    omega0: float,
+    Omega: float,
+    fisher: bool,
+    ergotropy: bool,
+) -> dict[str, np.ndarray]:
+    """Every Dataset variable for independent blocks of ``sizes`` spins (module docstring)."""
+    m = len(sizes)
+    S2 = float(sum(kb * kb for kb in sizes))
+    x = Omega * t
+    s, c = np.sin(x), np.cos(x)
+    s2, c2 = np.sin(2 * x), np.cos(2 * x)
+    out: dict[str, np.ndarray] = {}
+    # "+ 0.0" turns −0.0 (ω0 < 0 at t = 0) into +0.0, as an engine's sum would give
+    out["work_mean"] = N * omega0 * s**2 + 0.0
+    out["work_var"] = S2 * omega0**2 / 4 * s2**2
+    out["power_mean"] = N * Omega * omega0 * s2 + 0.0
+    out["power_var"] = 4 * S2 * Omega**2 * omega0**2 * s**4
+    # ⟨𝒫_t 𝒲_t⟩ − ⟨𝒫_t⟩⟨𝒲_t⟩ = −Σ_b ⟨𝒫_t^b⟩⟨𝒲_t^b⟩: within a block ⟨𝒫𝒲⟩ ∝ ⟨σ_x^eff⟩ = 0
+    cov_pw = -S2 * Omega * omega0**2 * s2 * s**2
+    # Fisher information (B5); a battery with ω0 = 0 has W_0 = P_0 = 0: one sector, I = 0
+    info = 4 * Omega**2 * m if omega0 != 0 else 0.0
+    angle = np.sqrt(info) / 2 * t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["work_nsr"] = out["work_var"] / out["work_mean"] ** 2
+        out["power_nsr"] = out["power_var"] / out["power_mean"] ** 2
+        out["tradeoff_bound"] = cov_pw**2 / (out["power_mean"] * out["work_mean"]) ** 2
+        # f (B8): W: cov(W_t, W_0) = ΔW_0 = 0; P: cov = S₂(Ω_kω0)² cos 2x,
+        # ΔP_t ΔP_0 = S₂(Ω_kω0)² |cos 2x|
+        out["work_f"] = np.zeros_like(t) / out["work_mean"] ** 2
+        out["power_f"] = 2 * S2 * (Omega * omega0) ** 2 * (c2 + np.abs(c2)) / out["power_mean"] ** 2
+        th = np.minimum(angle, np.pi / 2)
+        cot2 = np.cos(th) ** 2 / np.sin(th) ** 2
+        out["work_bound"] = cot2 - out["work_f"]
+        out["power_bound"] = cot2 - out["power_f"]
+    out["nsr_product"] = out["work_nsr"] * out["power_nsr"]
+    out["tradeoff_sum_bound"] = 2 * np.sqrt(out["tradeoff_bound"])
+    out["work_angle"] = angle
+    out["power_angle"] = angle.copy()
+    out["fidelity"] = c ** (2 * m)
+    if fisher:
+        out["work_fisher"] = np.full(t.shape, info)
+        out["power_fisher"] = np.full(t.shape, info)
+    if ergotropy:
+        # pure state: E_passive is H0's lowest level −N|ω0|/2; ⟨H0⟩_0 = −Nω0/2
+        passive = -N * abs(omega0) / 2
+        out["ergotropy"] = (-N * omega0 / 2 - passive) + out["work_mean"]
+        out["passive_energy"] = np.full(t.shape, passive)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["charging_efficiency"] = out["ergotropy"] / out["work_mean"]
+    return out
+
+
+def single_qubit(
+    times: TimesLike,
+    omega0: float = 1.0,
+    Omega0: float = 1.0,
+    *,
+    fisher: bool = False,
+    ergotropy: bool = True,
+) -> xr.Dataset:
+    r"""Closed forms of the single-qubit battery (App. D), ``qb.models.single_qubit``.
+
+    .. math::
+       \langle\mathcal W_t\rangle = \omega_0\sin^2\Omega_0 t,\quad
+       (\Delta\mathcal W_t)^2 = \tfrac{\omega_0^2}{4}\sin^2 2\Omega_0 t,\quad
+       \langle\mathcal P_t\rangle = \Omega_0\omega_0\sin 2\Omega_0 t,\quad
+       (\Delta\mathcal P_t)^2 = 4\Omega_0^2\omega_0^2\sin^4\Omega_0 t
+
+    so 𝒩^W = cot²(Ω0t), 𝒩^P = tan²(Ω0t) (D3) and 𝒩^W𝒩^P = 1 (D4), equal to the
+    trade-off bound (Eq. 6). Both speed angles are |Ω0| t (I = 4Ω0²), f(W_0, W_t) = 0
+    and
+
+    .. math:: f(P_0, P_t) = \frac{2(\cos 2\Omega_0 t + |\cos 2\Omega_0 t|)}
+              {\sin^2 2\Omega_0 t}
+
+    which is App. D's 4 cot(2Ω0t) csc(2Ω0t) while Ω0 t < π/4 and 0 after. Hence the
+    work bound cot²(Ω0t) is saturated for Ω0 t < π/2 and the power bound only for
+    Ω0 t < π/4 (there cot² − f = tan²); for π/4 ≤ Ω0 t < π/2 it is cot²(Ω0t) < tan²(Ω0t).
+    Fidelity F_t = cos²(Ω0t).
+
+    Parameters
+    ----------
+    times : array_like, shape (nt,)
+        Finite, non-negative, strictly increasing times.
+    omega0, Omega0 : float
+        Qubit splitting ω0 and charging strength Ω0.
+    fisher : bool
+        Also return ``work_fisher`` and ``power_fisher`` (both 4Ω0²), as ``qb.charge``.
+    ergotropy : bool
+        Return ``ergotropy``, ``passive_energy``, ``charging_efficiency``, as
+        ``qb.charge``: the state stays pure, so ℰ_t = ⟨H0⟩_t + |ω0|/2.
+
+    Returns
+    -------
+    xarray.Dataset
+        The schema of ``qb.charge`` with ``engine="analytic"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qbattery import analytic
+    >>> ds = analytic.single_qubit([0.2, 0.5, 1.0])
+    >>> bool(np.allclose(ds.work_nsr, 1 / np.tan(ds.time) ** 2))
+    True
+    >>> ds.nsr_product.values.round(12).tolist(), ds.attrs["engine"]
+    ([1.0, 1.0, 1.0], 'analytic')
+    >>> (ds.power_bound / ds.power_nsr).values.round(6).tolist()  # saturated only for t < π/4
+    [1.0, 1.0, 0.169977]
+    """
+    started = _time.perf_counter()
+    t = _checks.check_times(times)
+    omega0 = check_real("omega0", omega0)
+    Omega0 = check_real("Omega0", Omega0)
+    data = _closed_forms(
+        t, N=1, sizes=[1], omega0=omega0, Omega=Omega0, fisher=fisher, ergotropy=ergotropy
+    )
+    return build_dataset(
+        t,
+        data,
+        model="single_qubit",
+        params={"omega0": omega0, "Omega0": Omega0},
+        engine="analytic",
+        attrs={"engine_reason": "closed forms of App. D, (D3)-(D4)"},
+        started=started,
+    )
+
+
+def _scheme(N: int, k: int) -> str:
+    return "parallel" if k == 1 else "collective" if k == N else "hybrid"
+
+
+def kbody(
+    times: TimesLike,
+    N: int,
+    k: int,
+    omega0: float = 1.0,
+    Omega0: float = 1.0,
+    *,
+    fisher: bool = False,
+    ergotropy: bool = True,
+) -> xr.Dataset:
+    r"""Closed forms of k-body charging (Eq. 7–9, (E3)–(E7), SPEC §2), ``qb.models.kbody``.
+
+    With Ω_k = (k/N)Ω0, x = Ω_k t, n = ⌊N/k⌋, r = N − nk, m = ⌈N/k⌉ blocks and
+    S₂ = nk² + r² (= Nk when k divides N):
+
+    .. math::
+       \langle\mathcal W_t\rangle = N\omega_0\sin^2 x,\quad
+       (\Delta\mathcal W_t)^2 = S_2\tfrac{\omega_0^2}{4}\sin^2 2x,\quad
+       \langle\mathcal P_t\rangle = N\Omega_k\omega_0\sin 2x,\quad
+       (\Delta\mathcal P_t)^2 = 4S_2\Omega_k^2\omega_0^2\sin^4 x
+
+    so 𝒩^W = (S₂/N²)cot²x, 𝒩^P = (S₂/N²)tan²x (Eq. 8 when k divides N) and
+    𝒩^W𝒩^P = (S₂/N²)² (Eq. 9: k²/N²), equal to the trade-off bound of Eq. (6) for every
+    N and k, remainder included. Fisher information I^W = I^P = 4Ω_k² m, hence
+    θ^W = θ^P = |Ω_k| t √m (for k | N: Ω_k t √(N/k)); f(W_0, W_t) = 0,
+    f(P_0, P_t) = 2(S₂/N²)(cos 2x + |cos 2x|)/sin²2x, and each bound is
+    cot²(min(θ, π/2)) − f. The angles reach π/2 at t = π/(2√m|Ω_k|), before the charging
+    half-period π/(2|Ω_k|); after that the bounds are ≤ 0. Fidelity F_t = cos^{2m}x.
+
+    Parameters
+    ----------
+    times : array_like, shape (nt,)
+        Finite, non-negative, strictly increasing times.
+    N, k : int
+        Number of spins N ≥ 1 and interaction order 1 ≤ k ≤ N.
+    omega0, Omega0 : float
+        Cell splitting ω0 and charging strength Ω0.
+    fisher : bool
+        Also return ``work_fisher`` and ``power_fisher`` (both 4Ω_k²m), as ``qb.charge``.
+    ergotropy : bool
+        Return ``ergotropy``, ``passive_energy``, ``charging_efficiency``, as
+        ``qb.charge``: the state stays pure, so ℰ_t = ⟨H0⟩_t + N|ω0|/2 (= ⟨𝒲_t⟩ for
+        ω0 > 0, where |0…0⟩ is the ground state).
+
+    Returns
+    -------
+    xarray.Dataset
+        The schema of ``qb.charge`` with ``engine="analytic"``; O(len(times)) work for
+        any N (e.g. N = 10⁶).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qbattery import analytic
+    >>> ds = analytic.kbody([0.5, 1.0], N=12, k=3)
+    >>> ds.nsr_product.values.round(12).tolist()  # Eq. (9): k²/N² = 1/16
+    [0.0625, 0.0625]
+    >>> bool(np.allclose(ds.work_angle, 0.25 * ds.time * np.sqrt(4)))  # Ω_k t √(N/k)
+    True
+    >>> round(float(analytic.kbody([1.0], N=10, k=4).nsr_product[0]), 12)  # (36/100)²
+    0.1296
+    """
+    started = _time.perf_counter()
+    t = _checks.check_times(times)
+    N = check_int("N", N, 1)
+    k = check_int("k", k, 1, N)
+    omega0 = check_real("omega0", omega0)
+    Omega0 = check_real("Omega0", Omega0)
+    sizes = kbody_block_sizes(N, k)
+    data = _closed_forms(
+        t,
+        N=N,
+        sizes=sizes,
+        omega0=omega0,
+        Omega=k / N * Omega0,
+        fisher=fisher,
+        ergotropy=ergotropy,
+    )
+    eqs = "Eq. (8), (9), (E3)-(E7)" + ("" if N % k == 0 else ", remainder block of SPEC §2")
+    return build_dataset(
+        t,
+        data,
+        model="kbody",
+        params={"N": N, "k": k, "omega0": omega0, "Omega0": Omega0, "scheme": _scheme(N, k)},
+        engine="analytic",
+        attrs={"engine_reason": f"closed forms of {eqs}", "block_sizes": sizes},
+        started=started,
+    )
+
+
+def charge(
+    battery: Battery, times: TimesLike, *, fisher: bool = False, ergotropy: bool = True
+) -> xr.Dataset:
+    """Closed forms for a built-in solvable battery: the analytic twin of ``qb.charge``.
+
+    Dispatches on ``battery.structure["family"]``: ``qb.models.single_qubit`` and
+    ``qb.models.kbody`` (also ``parallel``, ``collective``) have closed forms.
+
+    Parameters
+    ----------
+    battery : Battery
+        A battery built by ``qb.models.single_qubit`` or ``qb.models.kbody``.
+    times : array_like, shape (nt,)
+        Finite, non-negative, strictly increasing times.
+    fisher : bool
+        Also return the Fisher information (``work_fisher``, ``power_fisher``).
+    ergotropy : bool
+        Return the ergotropy variables, as ``qb.charge``.
+
+    Raises
+    ------
+    InvalidInputError
+        For a battery with no closed form (``ising``, user batteries).
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> ds = qb.analytic.charge(qb.models.kbody(6, 2), [0.5])
+    >>> ds.attrs["model"], ds.attrs["engine"]
+    ('kbody', 'analytic')
+    """
+    if not isinstance(battery, Battery):
+        raise InvalidInputError(
+            f"`battery` must be a qbattery.Battery, got {type(battery).__name__}; "
+            "build one with qb.models.single_qubit or qb.models.kbody"
+        )
+    family = battery.structure.get("family")
+    if family != "kbody" or battery.name not in ("kbody", "single_qubit"):
+        raise InvalidInputError(
+            f"battery {battery.name!r} (structure family {family!r}) has no closed form; "
+            "closed forms exist for qb.models.single_qubit and qb.models.kbody only, "
+            "use qb.charge(battery, times) for the others"
+        )
+    s: dict[str, Any] = dict(battery.structure)
+    if battery.name == "single_qubit":
+        return single_qubit(times, s["omega0"], s["Omega0"], fisher=fisher, ergotropy=ergotropy)
+    return kbody(
+        times, s["N"], s["k"], s["omega0"], s["Omega0"], fisher=fisher, ergotropy=ergotropy
+    )
