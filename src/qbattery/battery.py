@@ -235,7 +235,7 @@ class Battery:
         return not _is_lazy(self.state) and self.state.ndim == 1
 
     def ensemble(self, *, tol: float = 1e-14) -> tuple[np.ndarray, np.ndarray]:
-        """Decompose ρ0 = Σ_k λ_k |φ_k⟩⟨φ_k| (λ_k > tol).
+        """Decompose ``ρ0 = Σ_k λ_k |φ_k⟩⟨φ_k|`` (λ_k > tol).
 
         Returns
         -------

@@ -1,0 +1,414 @@
+"""Sphinx configuration of the qbattery documentation (``make docs``).
+
+Sphinx + pydata-sphinx-theme + numpydoc + sphinx-gallery + MyST, built with warnings as
+errors (``-W --keep-going``) and ``nitpicky`` cross-references, so that a broken link,
+a missing reference or a failing tutorial fails the build. Everything is offline:
+MathJax is served from the ``django-static-mathjax`` wheel (plain MathJax 3 files, no
+Django needed) and no intersphinx inventories are fetched.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import mathjax  # the `django-static-mathjax` package: MathJax 3.2 as static files
+from sphinx.errors import PycodeError
+from sphinx.pycode import ModuleAnalyzer
+
+import qbattery
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures of the plot directive and the gallery
+
+DOCS = Path(__file__).resolve().parent
+
+# -- project -------------------------------------------------------------------------------
+project = "qbattery"
+author = "the qbattery developers"
+copyright = "2026, the qbattery developers"
+release = qbattery.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_parser",
+    "sphinx_gallery.gen_gallery",
+    "sphinx_design",
+    "matplotlib.sphinxext.plot_directive",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+exclude_patterns = [
+    "_build",
+    "Thumbs.db",
+    ".DS_Store",
+    "tutorials/README.rst",  # sphinx-gallery's own header, rendered into auto_examples/
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+    "auto_examples/*.md5",
+    "auto_examples/*.codeobj.json",
+]
+templates_path = ["_templates"]
+
+# -- strictness: every reference must resolve ----------------------------------------------
+nitpicky = True
+# No network here, so no intersphinx: names from other projects (and prose type words of
+# numpydoc parameter lists) cannot be linked; everything of qbattery's own must resolve.
+nitpick_ignore_regex = [
+    (r"py:.*", r"(numpy|np|scipy|sp|xarray|xr|qutip|matplotlib|dask|distributed|zarr)(\..*)?"),
+    (r"py:.*", r"(typing|collections|types|pathlib|os|abc|enum|dataclasses)\..*"),
+    (
+        r"py:.*",
+        r"(int|float|complex|bool|str|bytes|dict|list|tuple|set|frozenset|object|callable"
+        r"|None|type|Any|Path|PathLike|Mapping|Sequence|Iterable|Callable|Literal|ndarray"
+        r"|Generator|Dataset|DataArray|Axes|Figure|Client|Qobj|LinearOperator|ClassVar"
+        r"|array_like|array-like|optional|default|mapping|sequence|iterable|scalar|function"
+        r"|file-like|path-like|str or path-like|shape|of|or)",
+    ),
+    # numpydoc's prose types: "shape (nt,)", "{'auto', 'dense'}", "float, optional", ...
+    (r"py:.*", r".*[ (){}'\"=,].*"),
+]
+
+# -- autodoc / autosummary / numpydoc ------------------------------------------------------
+autosummary_imported_members = False
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"  # types are in the numpydoc Parameters sections
+autodoc_member_order = "bysource"
+numpydoc_show_class_members = False  # autosummary lists members; avoids duplicates
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+numpydoc_attributes_as_param_list = True
+add_module_names = False
+
+# -- MyST ----------------------------------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
+myst_heading_anchors = 3
+myst_substitutions = {"version": release}
+
+# -- math: MathJax 3 served from _static/mathjax (works offline) ---------------------------
+MATHJAX_SRC = Path(mathjax.__file__).resolve().parent / "static" / "mathjax" / "es5"
+mathjax_path = "mathjax/tex-chtml.js"
+mathjax3_config = {
+    "tex": {"macros": {"Tr": r"\operatorname{Tr}", "dd": r"\mathrm{d}"}},
+}
+
+# -- plot directive (figures of the Concepts page, computed at build time) -----------------
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
+plot_rcparams = {"figure.figsize": (6.4, 3.6), "figure.constrained_layout.use": True}
+plot_pre_code = "import numpy as np\nimport matplotlib.pyplot as plt\nimport qbattery as qb\n"
+
+# -- sphinx-gallery (executed tutorials) ---------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "tutorials",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",  # every tutorial is executed
+    "ignore_pattern": r"__init__\.py",
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    "only_warn_on_example_error": False,  # a failing tutorial fails the build
+    "abort_on_example_error": False,  # ... after running the others, to report all
+    "doc_module": ("qbattery",),
+    "reference_url": {"qbattery": None},  # link names in the code to the API pages
+    "backreferences_dir": "gen_modules/backreferences",
+    "show_memory": False,
+    "capture_repr": ("_repr_html_", "__repr__"),
+    "plot_gallery": "True",
+}
+
+# -- HTML ----------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"qbattery {release}"
+html_static_path = ["_static"]
+html_css_files = ["qbattery.css"]
+html_show_sourcelink = False
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_context = {"default_mode": "light"}
+html_sidebars = {"changelog": [], "index": []}
+
+# -- pages of the feature guides -----------------------------------------------------------
+#: Markdown guides written next to the features (docs/<name>.md), in the order they appear
+#: in the how-to section. A guide listed here but not (yet) written is left out of the
+#: toctrees; a docs/*.md guide that is not listed is appended, so no guide is ever orphaned.
+FEATURE_GUIDES = ["engines", "scaling", "sweeps", "cli"]
+#: top-level pages placed explicitly by index.md
+SITE_PAGES = {"index", "getting-started", "concepts", "readings", "changelog"}
+_FEATURE_MARK = "% feature guides (filled in by conf.py)"
+_OPTIONAL_RE = re.compile(r"^(?P<indent>\s*)(?P<name>/?[\w-]+) *% optional$", re.M)
+_OPTIONAL_LINE_RE = re.compile(r"^(?P<line>.*?) *% optional-line (?P<name>[\w-]+)$", re.M)
+
+
+def _top_level_guides() -> list[str]:
+    return sorted(p.stem for p in DOCS.glob("*.md") if p.stem not in SITE_PAGES)
+
+
+def _fill_toctrees(app: object, docname: str, source: list[str]) -> None:
+    """Drop toctree entries of optional pages that do not exist; list the feature guides."""
+    text = source[0]
+
+    def keep(m: re.Match[str]) -> str:
+        name = m["name"].lstrip("/")
+        return f"{m['indent']}{m['name']}" if (DOCS / f"{name}.md").exists() else ""
+
+    text = _OPTIONAL_RE.sub(keep, text)
+    text = _OPTIONAL_LINE_RE.sub(
+        lambda m: m["line"] if (DOCS / f"{m['name']}.md").exists() else "", text
+    )
+    if _FEATURE_MARK in text:
+        present = _top_level_guides()
+        ordered = [g for g in FEATURE_GUIDES if g in present]
+        ordered += [g for g in present if g not in FEATURE_GUIDES]
+        text = text.replace(_FEATURE_MARK, "\n".join(f"/{g}" for g in ordered))
+    source[0] = text
+
+
+def _copy_mathjax(app: object, exc: Exception | None) -> None:
+    """Copy the parts of MathJax that tex-chtml.js loads into ``_static/mathjax``."""
+    if exc is not None or getattr(app, "builder", None) is None:
+        return
+    if app.builder.format != "html":  # type: ignore[attr-defined]
+        return
+    out = Path(app.outdir) / "_static" / "mathjax"  # type: ignore[attr-defined]
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(MATHJAX_SRC / "tex-chtml.js", out / "tex-chtml.js")
+    for sub in ("output/chtml", "input/tex/extensions", "ui", "a11y", "adaptors"):
+        shutil.copytree(MATHJAX_SRC / sub, out / sub, dirs_exist_ok=True)
+
+
+def _write_variables_table() -> None:
+    """``gen_modules/variables.md``: the result variables, from the one schema in the code."""
+    from qbattery._dataset import EXTRA_VARIABLES, VARIABLES
+
+    rows = ["| variable | meaning | units | paper |", "|---|---|---|---|"]
+    for table, extra in ((VARIABLES, ""), (EXTRA_VARIABLES, " (extra)")):
+        for name, (long_name, units, eq) in table.items():
+            meaning = long_name.replace("|", "\\|")
+            rows.append(f"| `{name}`{extra} | {meaning} | {units} | {eq} |")
+    out = DOCS / "gen_modules" / "variables.md"
+    out.parent.mkdir(exist_ok=True)
+    text = "\n".join(rows) + "\n"
+    if not out.exists() or out.read_text() != text:
+        out.write_text(text)
+
+
+_write_variables_table()
+
+# -- API reference: one page per public module, listing what is public now -------------
+#: modules first in the API reference (others found in the package follow alphabetically)
+API_ORDER = [
+    "qbattery",
+    "qbattery.models",
+    "qbattery.analytic",
+    "qbattery.operators",
+    "qbattery.engines",
+    "qbattery.statistics",
+    "qbattery.bounds",
+    "qbattery.plotting",
+    "qbattery.errors",
+]
+#: modules whose public objects are documented elsewhere (top level, CLI page)
+API_SKIP = {"qbattery.battery", "qbattery.charge", "qbattery.cli", "qbattery.__main__"}
+
+
+def _attr_docs(modname: str) -> set[str]:
+    """Module-level names that carry a ``#:`` doc comment."""
+    try:
+        docs = ModuleAnalyzer.for_module(modname).find_attr_docs()
+    except PycodeError:
+        return set()
+    return {name for (scope, name) in docs if scope == ""}
+
+
+def _documentable(mod: object, name: str, obj: object) -> bool:
+    """A function (also behind ``functools`` wrappers), a class, or documented data."""
+    if inspect.isclass(obj) or inspect.isroutine(inspect.unwrap(obj)):  # type: ignore[arg-type]
+        return True
+    if inspect.ismodule(obj) or name.startswith("_"):
+        return False
+    return name in _attr_docs(mod.__name__)  # type: ignore[attr-defined]
+
+
+def _public_objects(mod: object) -> list[str]:
+    """Names a module makes public: its ``__all__``, else what it defines and documents."""
+    names = getattr(mod, "__all__", None)
+    if names is None:
+        modname = mod.__name__  # type: ignore[attr-defined]
+        names = [
+            n
+            for n, obj in vars(mod).items()
+            if (inspect.isclass(obj) or inspect.isroutine(inspect.unwrap(obj)))
+            and getattr(obj, "__module__", None) == modname
+        ]
+        names += sorted(_attr_docs(modname))
+    return [n for n in names if not n.startswith("_")]
+
+
+def _relative(name: str, current: str) -> str:
+    """``qbattery.errors.ConfigError`` under ``qbattery`` -> ``~errors.ConfigError``."""
+    rel = name.removeprefix(current + ".")
+    return f"~{rel}" if "." in rel else rel
+
+
+def _write_api_pages() -> list[str]:
+    """Write ``gen_modules/api/<module>.rst`` for every public module; return the names.
+
+    Every public function and class appears exactly once: on the page of the first
+    module (in :data:`API_ORDER`, then alphabetically) that makes it public, under the
+    shortest name users import it by (``qbattery.QBatteryError``, not
+    ``qbattery.errors.QBatteryError``). The top-level page keeps what has no module page
+    of its own (``qb.Battery``, ``qb.charge``).
+    """
+    found = sorted(
+        m.name
+        for m in pkgutil.walk_packages(qbattery.__path__, "qbattery.")
+        if not any(part.startswith("_") for part in m.name.split("."))
+    )
+    # Modules of sub-packages (``qbattery.engines.dense``) are implementation: what they
+    # offer users is exported by the package's ``__all__``. One that defines its own
+    # ``__all__`` opts in to a page.
+    found = [
+        m for m in found if m.count(".") == 1 or hasattr(importlib.import_module(m), "__all__")
+    ]
+    order = [m for m in API_ORDER if m in found] + [m for m in found if m not in API_ORDER]
+    modules = {}
+    for modname in order:
+        parent, _, leaf = modname.rpartition(".")
+        shadowed = not inspect.ismodule(getattr(importlib.import_module(parent), leaf, None))
+        if modname not in API_SKIP and not shadowed:  # e.g. the function ``qb.charge``
+            modules[modname] = importlib.import_module(modname)
+
+    def objects(mod: object) -> list[tuple[str, object]]:
+        pairs = [(n, getattr(mod, n, None)) for n in _public_objects(mod)]
+        return [(n, o) for n, o in pairs if _documentable(mod, n, o)]
+
+    seen: set[int] = set()
+    pages: dict[str, list[str]] = {"qbattery": []}
+    for modname, mod in modules.items():
+        for name, obj in objects(mod):
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                top = getattr(qbattery, name, None) is obj
+                pages.setdefault(modname, []).append(
+                    f"qbattery.{name}" if top else f"{modname}.{name}"
+                )
+    pages["qbattery"] = [f"qbattery.{n}" for n, o in objects(qbattery) if id(o) not in seen]
+
+    out = DOCS / "gen_modules" / "api"
+    out.mkdir(parents=True, exist_ok=True)
+    for modname, entries in pages.items():
+        # names in the autosummary table resolve against this module (relative
+        # references in summary lines), unless the page mixes in top-level names
+        own = all(e.startswith(modname + ".") for e in entries)
+        current = modname if own else "qbattery"
+        title = f"``{modname}``"
+        lines = [
+            ".. This page is written by docs/conf.py from the package; do not edit.",
+            "",
+            title,
+            "=" * len(title),
+            "",
+            f".. automodule:: {modname}",
+            "   :no-members:",
+            "",
+            f".. currentmodule:: {current}",
+            "",
+            ".. autosummary::",
+            "   :toctree: ../generated",
+            "   :nosignatures:",
+            "",
+            *[f"   {_relative(e, current)}" for e in entries],
+            "",
+        ]
+        text = "\n".join(lines)
+        page = out / f"{modname}.rst"
+        if not page.exists() or page.read_text() != text:
+            page.write_text(text)
+    for stale in out.glob("*.rst"):
+        if stale.stem not in pages:
+            stale.unlink()
+    stubs = {e for entries in pages.values() for e in entries}
+    for stale in (DOCS / "gen_modules" / "generated").glob("*.rst"):
+        if stale.stem not in stubs:
+            stale.unlink()  # a stub of something no longer public
+    return list(pages)
+
+
+API_PAGES = _write_api_pages()
+# the pages above are new on a first build: name them, so autosummary reads them even
+# when an incremental build's environment does not know them yet
+autosummary_generate = ["api.rst", *(f"gen_modules/api/{m}.rst" for m in API_PAGES)]
+
+
+_LITERAL_OR_ROLE = re.compile(r"(``.*?``|:[\w:]+:`[^`]*`|`[^`]*`_?)")
+_BLOCK_START = re.compile(r"(::\s*$|^\s*\.\. )")
+
+
+def _escape_bars(
+    app: object, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
+    """Docstrings write bras and kets in Unicode (``|ψ⟩``, ``⟨ψ|``); escape those bars.
+
+    reStructuredText would read ``|...|`` as a substitution. Bars inside literals, roles,
+    ``.. math::`` and other directive blocks, literal blocks and doctests are left alone.
+    """
+    block_indent: int | None = None
+    in_doctest = False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None:
+            if not stripped or indent > block_indent:
+                continue
+            block_indent = None
+        if in_doctest:
+            if stripped:
+                continue
+            in_doctest = False
+        if stripped.startswith(">>>"):
+            in_doctest = True
+            continue
+        if _BLOCK_START.search(line):
+            block_indent = indent
+            if stripped.startswith(".."):
+                continue
+        if "|" not in line:
+            continue
+        parts = _LITERAL_OR_ROLE.split(line)
+        lines[i] = "".join(
+            p if k % 2 else p.replace("\\|", "|").replace("|", "\\|") for k, p in enumerate(parts)
+        )
+
+
+def setup(app: object) -> None:
+    app.connect("autodoc-process-docstring", _escape_bars)  # type: ignore[attr-defined]
+    app.connect("source-read", _fill_toctrees)  # type: ignore[attr-defined]
+    app.connect("build-finished", _copy_mathjax)  # type: ignore[attr-defined]
+
+
+# matplotlib emits a UserWarning for Agg's show(); the gallery never calls it, the
+# plot directive does not either, but keep a stray one from failing -W builds.
+warnings.filterwarnings("ignore", message="FigureCanvasAgg is non-interactive")
