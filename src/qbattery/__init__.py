@@ -24,6 +24,7 @@ from qbattery.errors import (
     MemoryLimitError,
     QBatteryError,
 )
+from qbattery.sweep import open_sweep, sweep
 
 __all__ = [
     "Battery",
@@ -37,4 +38,6 @@ __all__ = [
     "distribution",
     "generating_function",
     "models",
+    "open_sweep",
+    "sweep",
 ]

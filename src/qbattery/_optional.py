@@ -12,6 +12,7 @@ _EXTRAS = {
     "dask": "dask",
     "distributed": "dask",
     "zarr": "dask",
+    "threadpoolctl": "dask",
 }
 
 
