@@ -24,6 +24,7 @@ from qbattery.errors import (
     MemoryLimitError,
     QBatteryError,
 )
+from qbattery.states import thermal, with_state
 from qbattery.sweep import open_sweep, sweep
 
 __all__ = [
@@ -40,4 +41,6 @@ __all__ = [
     "models",
     "open_sweep",
     "sweep",
+    "thermal",
+    "with_state",
 ]
