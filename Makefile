@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-slow lint bench docs clean
+.PHONY: venv demo test test-slow lint bench docs docs-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +32,26 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+DOCS_CHECK_STAMP := $(VENV)/.installed-docs-check
+$(DOCS_CHECK_STAMP): pyproject.toml $(DOCS_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs-check]'
+	touch $(DOCS_CHECK_STAMP)
+
+# The site, into docs/_build/html: warnings are errors, every tutorial is executed.
+docs: $(DOCS_STAMP)
+	$(BIN)/python -m sphinx -b html -W --keep-going -E docs docs/_build/html
+
+# Render the built site in headless Chromium: figures load, equations are typeset.
+docs-check: docs $(DOCS_CHECK_STAMP)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+	$(BIN)/python docs/check_site.py docs/_build/html --screenshots docs/_build/screenshots
+
 clean:
 	rm -rf $(VENV) results docs/_build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf docs/auto_examples docs/gen_modules docs/sg_execution_times.rst

@@ -139,6 +139,7 @@ html_title = f"qbattery {release}"
 html_static_path = ["_static"]
 html_css_files = ["qbattery.css"]
 html_show_sourcelink = False
+html_favicon = "_static/favicon.svg"
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
@@ -148,7 +149,7 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_context = {"default_mode": "light"}
-html_sidebars = {"changelog": [], "index": []}
+html_sidebars = {page: [] for page in ("index", "getting-started", "concepts", "changelog")}
 
 # -- pages of the feature guides -----------------------------------------------------------
 #: Markdown guides written next to the features (docs/<name>.md), in the order they appear
