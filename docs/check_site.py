@@ -116,7 +116,7 @@ def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -136,7 +136,9 @@ def browser(chromium: str, chromedriver: str) -> webdriver.Chrome:
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=webdriver.ChromeService(executable_path=chromedriver), options=options)
+    return webdriver.Chrome(
+        service=webdriver.ChromeService(executable_path=chromedriver), options=options
+    )
 
 
 def check_page(driver: webdriver.Chrome, base: str, page: Page, shots: Path) -> Report:

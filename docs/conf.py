@@ -200,6 +200,15 @@ def _copy_mathjax(app: object, exc: Exception | None) -> None:
         shutil.copytree(MATHJAX_SRC / sub, out / sub, dirs_exist_ok=True)
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write atomically, and only if the text changed (keeps Sphinx's cache valid)."""
+    if path.exists() and path.read_text() == text:
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def _write_variables_table() -> None:
     """``gen_modules/variables.md``: the result variables, from the one schema in the code."""
     from qbattery._dataset import EXTRA_VARIABLES, VARIABLES
@@ -212,8 +221,7 @@ def _write_variables_table() -> None:
     out = DOCS / "gen_modules" / "variables.md"
     out.parent.mkdir(exist_ok=True)
     text = "\n".join(rows) + "\n"
-    if not out.exists() or out.read_text() != text:
-        out.write_text(text)
+    _write_if_changed(out, text)
 
 
 _write_variables_table()
@@ -345,9 +353,7 @@ def _write_api_pages() -> list[str]:
             "",
         ]
         text = "\n".join(lines)
-        page = out / f"{modname}.rst"
-        if not page.exists() or page.read_text() != text:
-            page.write_text(text)
+        _write_if_changed(out / f"{modname}.rst", text)
     for stale in out.glob("*.rst"):
         if stale.stem not in pages:
             stale.unlink()

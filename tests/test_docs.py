@@ -1,0 +1,153 @@
+"""The documentation does not go stale: its code runs, its build helpers do what they say.
+
+* every ```python block of the hand-written pages (getting started, how-to guides) runs
+  as written: a page's blocks in order, each in a fresh namespace, in one empty
+  working directory (a later block may read a file an earlier one saved);
+* the helpers of docs/conf.py: bars of bras and kets are escaped outside literals and
+  math, optional pages drop out of toctrees, and the API pages list every public object
+  of ``qbattery`` exactly once.
+
+``make docs`` itself (warnings as errors, tutorials executed) runs in ``.ci/run``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import qbattery as qb
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+#: pages whose code blocks are complete programs (the feature guides of other authors
+#: contain cluster addresses and shell sessions, and are built, not run)
+RUNNABLE_PAGES = [
+    "getting-started.md",
+    *sorted(p.name for p in (DOCS / "how-to").glob("*.md") if p.name != "index.md"),
+]
+_FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+
+
+def _pages() -> list[pytest.param]:
+    params = []
+    for name in RUNNABLE_PAGES:
+        path = DOCS / name if (DOCS / name).exists() else DOCS / "how-to" / name
+        blocks = [m.group(1) for m in _FENCE.finditer(path.read_text())]
+        params.append(pytest.param(blocks, id=path.relative_to(DOCS).as_posix()))
+    return params
+
+
+PAGES = _pages()
+
+
+def test_pages_have_code_blocks() -> None:
+    """The collection above found the pages' examples (a wrong path would find none)."""
+    assert len(PAGES) >= 5
+    assert all(len(p.values[0]) >= 2 for p in PAGES)
+
+
+@pytest.mark.parametrize("blocks", PAGES)
+def test_code_blocks_run(
+    blocks: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's blocks run top to bottom, each in a fresh namespace, in one directory."""
+    monkeypatch.chdir(tmp_path)
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"<block {i + 1}>", "exec"), {"__name__": "__docs__"})
+
+
+@pytest.fixture(scope="module")
+def conf() -> object:
+    """docs/conf.py as a module (it writes the generated API pages under docs/gen_modules)."""
+    spec = importlib.util.spec_from_file_location("qbattery_docs_conf", DOCS / "conf.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        pytest.param("Evolve |ψ0⟩ to |ψ_t⟩.", r"Evolve \|ψ0⟩ to \|ψ_t⟩.", id="kets"),
+        pytest.param("F = |⟨ψ0|ψ_t⟩|²", r"F = \|⟨ψ0\|ψ_t⟩\|²", id="fidelity"),
+        pytest.param("the literal ``|0⟩`` stays", "the literal ``|0⟩`` stays", id="literal"),
+        pytest.param(":math:`|x|` stays", ":math:`|x|` stays", id="role"),
+        pytest.param(r"already \|escaped\|", r"already \|escaped\|", id="escaped"),
+        pytest.param("no bars here", "no bars here", id="none"),
+    ],
+)
+def test_escape_bars_in_text(conf: object, line: str, expected: str) -> None:
+    lines = [line]
+    conf._escape_bars(None, "function", "f", None, None, lines)  # type: ignore[attr-defined]
+    assert lines == [expected]
+
+
+def test_escape_bars_leaves_math_and_doctests(conf: object) -> None:
+    lines = [
+        "Fidelity |⟨ψ0|ψ_t⟩|².",
+        "",
+        ".. math:: F = |\\langle\\psi_0|\\psi_t\\rangle|^2",
+        "   + |x|",
+        "",
+        ">>> abs(-1) | 0",
+        "1",
+        "",
+        "Back to |text⟩.",
+    ]
+    expected = list(lines)
+    expected[0] = r"Fidelity \|⟨ψ0\|ψ_t⟩\|²."
+    expected[-1] = r"Back to \|text⟩."
+    conf._escape_bars(None, "function", "f", None, None, lines)  # type: ignore[attr-defined]
+    assert lines == expected
+
+
+def test_optional_pages_drop_out(conf: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A toctree entry or line for a guide not (yet) written is removed, a written one kept."""
+    source = [
+        "```{toctree}\ngetting-started % optional\nno-such-page % optional\n```\n"
+        "See {doc}`/no-such-page`. % optional-line no-such-page\n"
+        "See {doc}`concepts`. % optional-line concepts\n"
+    ]
+    conf._fill_toctrees(None, "index", source)  # type: ignore[attr-defined]
+    assert source[0] == "```{toctree}\ngetting-started\n\n```\n\nSee {doc}`concepts`.\n"
+
+
+def test_feature_guides_are_listed(
+    conf: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every docs/*.md guide lands in the how-to toctree, known ones first, in order."""
+    for name in ("index", "concepts", "sweeps", "engines", "zeta"):
+        (tmp_path / f"{name}.md").write_text("# x\n")
+    monkeypatch.setattr(conf, "DOCS", tmp_path)
+    source = ["```{toctree}\nown-battery\n% feature guides (filled in by conf.py)\n```\n"]
+    conf._fill_toctrees(None, "how-to/index", source)  # type: ignore[attr-defined]
+    assert source[0] == "```{toctree}\nown-battery\n/engines\n/sweeps\n/zeta\n```\n"
+
+
+def test_api_pages_list_every_public_object_once(conf: object) -> None:
+    pages = {path.stem: path.read_text() for path in (DOCS / "gen_modules" / "api").glob("*.rst")}
+    assert set(pages) == set(conf.API_PAGES)  # type: ignore[attr-defined]
+    listed: list[str] = []
+    for text in pages.values():
+        current = re.search(r"^\.\. currentmodule:: (\S+)$", text, re.M)
+        assert current is not None
+        table = text.split(":nosignatures:\n", 1)[1]
+        for entry in re.findall(r"^   ~?(\S+)$", table, re.M):
+            listed.append(f"{current.group(1)}.{entry}")
+    assert len(listed) == len(set(listed))
+    public = [
+        f"qbattery.{name}"
+        for name in qb.__all__
+        if inspect.isclass(getattr(qb, name)) or callable(getattr(qb, name))
+    ]
+    for name in public:
+        assert name in listed, f"{name} is public but not in the API reference"
+    for name in qb.models.__all__:
+        assert f"qbattery.models.{name}" in listed
