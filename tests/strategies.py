@@ -17,9 +17,11 @@ def random_hermitian(rng: np.random.Generator, d: int, *, scale: float = 1.0) ->
 
 
 def random_degenerate_hermitian(rng: np.random.Generator, d: int) -> np.ndarray:
-    """Hermitian matrix with degenerate eigenvalues (few distinct levels)."""
-    levels = rng.integers(1, max(2, d // 2) + 1)
-    values = rng.choice(rng.normal(size=levels), size=d)
+    """Hermitian matrix with degenerate eigenvalues (2 … d/2 distinct levels, never ∝ 1)."""
+    levels = int(rng.integers(2, max(3, d // 2 + 1)))
+    index = rng.integers(0, levels, size=d)
+    index[:2] = [0, 1]
+    values = rng.normal(size=levels)[index]
     q, _ = np.linalg.qr(_complex_matrix(rng, d))
     return (q * values) @ q.conj().T
 
