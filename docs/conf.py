@@ -129,7 +129,7 @@ sphinx_gallery_conf = {
     "reference_url": {"qbattery": None},  # link names in the code to the API pages
     "backreferences_dir": "gen_modules/backreferences",
     "show_memory": False,
-    "capture_repr": ("_repr_html_", "__repr__"),
+    "capture_repr": (),  # tutorials print what they want shown
     "plot_gallery": "True",
 }
 

@@ -116,6 +116,7 @@ for beta, color in ((np.inf, "C0"), (2.0, "C1"), (0.8, "C3")):
         rho = scipy.linalg.expm(-beta * H0)
         state = rho / np.trace(rho)
     res = qb.charge(qb.Battery(H0, HC, state), t, bounds=False)
+    print(f"β = {beta:g}: largest mean work {float(res.work_mean.max()):.3f}")
     ax.semilogy(t[1:], res.work_nsr[1:], color=color, label=f"β = {beta:g}")
     r = res.isel(time=slice(1, None))
     assert bool((r.nsr_product >= r.tradeoff_bound - 1e-9).all())
