@@ -42,10 +42,33 @@ def nsr(var: np.ndarray, mean: np.ndarray) -> np.ndarray:
 
 
 def observable_variance_at_t(m: ObservableMoments) -> np.ndarray:
-    """Var_ρ0(O_t) = Var(𝒪_t) + Var(O_0) + 2 cov(𝒪_t, O_0) (used by Eq. B8)."""
+    """Var_ρ0(O_t) = Var(𝒪_t) + Var(O_0) + 2 cov(𝒪_t, O_0) (used by Eq. B8).
+
+    Examples
+    --------
+    The single qubit of App. D (ω0 = Ω0 = 1): P_0 = −σ_y and Var_ρ0(P_t) = cos²(2t).
+
+    >>> import numpy as np, qbattery as qb
+    >>> m = qb.engines.DenseEngine(qb.models.single_qubit()).moments(np.array([0.3]))
+    >>> bool(np.isclose(observable_variance_at_t(m.power)[0], np.cos(0.6) ** 2))
+    True
+    """
     return np.maximum(variance(m) + m.var0 + 2 * np.real(m.cross0), 0.0)
 
 
 def covariance_t0(m: ObservableMoments) -> np.ndarray:
-    """cov(O_t, O_0) = ½⟨{O_t, O_0}⟩ − ⟨O_t⟩⟨O_0⟩ (Eq. B7)."""
+    """cov(O_t, O_0) = ½⟨{O_t, O_0}⟩ − ⟨O_t⟩⟨O_0⟩ (Eq. B7).
+
+    Examples
+    --------
+    The single qubit of App. D (ω0 = Ω0 = 1): cov(P_t, P_0) = cos(2t), while
+    cov(W_t, W_0) = 0 because |0⟩ is an eigenstate of W_0.
+
+    >>> import numpy as np, qbattery as qb
+    >>> m = qb.engines.DenseEngine(qb.models.single_qubit()).moments(np.array([0.3]))
+    >>> bool(np.isclose(covariance_t0(m.power)[0], np.cos(0.6)))
+    True
+    >>> bool(abs(covariance_t0(m.work)[0]) < 1e-12)
+    True
+    """
     return m.var0 + np.real(m.cross0)
