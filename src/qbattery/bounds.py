@@ -100,7 +100,17 @@ def speed_angle(
 
 
 def correlation_term(m: ObservableMoments) -> np.ndarray:
-    r"""f(O_0, O_t) = 2[cov(O_t, O_0) + ΔO_t ΔO_0] / ⟨𝒪_t⟩² (Eq. B8)."""
+    r"""f(O_0, O_t) = 2[cov(O_t, O_0) + ΔO_t ΔO_0] / ⟨𝒪_t⟩² (Eq. B8).
+
+    Examples
+    --------
+    The single qubit of App. D: f(P_0, P_t) = 4 cot(2Ω0t) csc(2Ω0t) while Ω0 t < π/4.
+
+    >>> import numpy as np, qbattery as qb
+    >>> m = qb.engines.DenseEngine(qb.models.single_qubit()).moments(np.array([0.3]))
+    >>> bool(np.isclose(correlation_term(m.power)[0], 4 * np.cos(0.6) / np.sin(0.6) ** 2))
+    True
+    """
     num = 2 * (covariance_t0(m) + np.sqrt(observable_variance_at_t(m) * m.var0))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray(num / m.mean**2, dtype=float)
@@ -149,5 +159,12 @@ def tradeoff_bound(
 
 
 def tradeoff_sum_bound(tradeoff: np.ndarray) -> np.ndarray:
-    r"""Sum form (Sec. III.B): 𝒩^W + 𝒩^P ≥ 2√(𝒩^W 𝒩^P) ≥ 2√(Eq. 6 bound)."""
+    r"""Sum form (Sec. III.B): 𝒩^W + 𝒩^P ≥ 2√(𝒩^W 𝒩^P) ≥ 2√(Eq. 6 bound).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tradeoff_sum_bound(np.array([0.25, 1.0])).tolist()
+    [1.0, 2.0]
+    """
     return np.asarray(2 * np.sqrt(tradeoff), dtype=float)
