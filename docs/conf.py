@@ -262,17 +262,18 @@ def _documentable(mod: object, name: str, obj: object) -> bool:
 
 
 def _public_objects(mod: object) -> list[str]:
-    """Names a module makes public: its ``__all__``, else what it defines and documents."""
+    """Names a module makes public: its ``__all__`` (else what it defines), plus the
+    module-level constants it documents with ``#:`` comments."""
+    modname = mod.__name__  # type: ignore[attr-defined]
     names = getattr(mod, "__all__", None)
     if names is None:
-        modname = mod.__name__  # type: ignore[attr-defined]
         names = [
             n
             for n, obj in vars(mod).items()
             if (inspect.isclass(obj) or inspect.isroutine(inspect.unwrap(obj)))
             and getattr(obj, "__module__", None) == modname
         ]
-        names += sorted(_attr_docs(modname))
+    names = list(names) + [n for n in sorted(_attr_docs(modname)) if n not in names]
     return [n for n in names if not n.startswith("_")]
 
 
