@@ -17,6 +17,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from qbattery import analytic, models
 from qbattery.battery import Battery
 from qbattery.charge import charge
+from qbattery.design import Design, InfeasibleTargetError, design
 from qbattery.distribution import distribution, generating_function
 from qbattery.errors import (
     EngineError,
@@ -29,13 +30,16 @@ from qbattery.sweep import open_sweep, sweep
 
 __all__ = [
     "Battery",
+    "Design",
     "EngineError",
+    "InfeasibleTargetError",
     "InvalidInputError",
     "MemoryLimitError",
     "QBatteryError",
     "__version__",
     "analytic",
     "charge",
+    "design",
     "distribution",
     "generating_function",
     "models",

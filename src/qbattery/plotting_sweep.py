@@ -1,0 +1,258 @@
+"""Figures of sweeps and designs: heat maps over (k or s, t) and Pareto fronts.
+
+Every function takes ``ax=None`` (a new figure) or an Axes, and returns what it drew;
+none calls ``plt.show()``. Save with ``fig.savefig("out.png")`` or ``"out.pdf"``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import QuadMesh
+    from matplotlib.figure import Figure
+
+    from qbattery.design import Design
+
+#: axis labels of the figures of merit
+LABELS = {
+    "power_mean": r"mean power $\langle\mathcal{P}_t\rangle$",
+    "power_nsr": r"power NSR $\mathcal{N}^P_t$",
+    "work_mean": r"mean work $\langle\mathcal{W}_t\rangle$",
+    "work_nsr": r"work NSR $\mathcal{N}^W_t$",
+    "nsr_product": r"NSR product $\mathcal{N}^W_t\mathcal{N}^P_t$",
+}
+#: which design target limits which NSR
+_TARGET_OF = {"power_nsr": "max_power_nsr", "work_nsr": "max_work_nsr"}
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(layout="constrained")
+    return new
+
+
+def _label(data: xr.DataArray) -> str:
+    name = str(data.name)
+    return LABELS.get(name, str(data.attrs.get("long_name", name)))
+
+
+def heatmap(
+    data: xr.DataArray,
+    *,
+    ax: Axes | None = None,
+    log: bool | None = None,
+    cmap: str = "viridis",
+    colorbar: bool = True,
+) -> QuadMesh:
+    """Heat map of a variable on (parameter, time): time across, the parameter up.
+
+    Parameters
+    ----------
+    data : xarray.DataArray, dims (parameter, "time")
+        E.g. ``qb.sweep(...).power_nsr.sel(N=10)`` or ``design.table.work_nsr``.
+    log : bool, optional
+        Logarithmic colour scale; default for NSRs (names containing ``nsr``).
+        Non-positive and non-finite values are left blank.
+
+    Returns
+    -------
+    matplotlib.collections.QuadMesh
+        Its array holds the plotted values (masked where blank).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> da = xr.DataArray(np.ones((2, 3)), dims=("k", "time"),
+    ...                   coords={"k": [1, 2], "time": [0.1, 0.2, 0.3]}, name="power_nsr")
+    >>> heatmap(da).get_array().shape
+    (2, 3)
+    """
+    if data.ndim != 2 or "time" not in data.dims:
+        raise ValueError(
+            f"heatmap needs a 2-D variable on (parameter, time), got dims {data.dims}; "
+            "select the other grid axes first, e.g. ds.power_nsr.sel(N=10)"
+        )
+    from matplotlib.colors import LogNorm
+
+    ax = _axes(ax)
+    (param,) = [d for d in data.dims if d != "time"]
+    values = np.asarray(data.transpose(param, "time").values, dtype=float)
+    use_log = ("nsr" in str(data.name)) if log is None else log
+    bad = ~np.isfinite(values) | ((values <= 0) if use_log else False)
+    masked = np.ma.masked_array(values, mask=bad)
+    norm = None
+    if use_log and masked.count():
+        # NSRs diverge where a mean vanishes: scale colours to the bulk of the values
+        lo, hi = np.percentile(np.log10(masked.compressed()), [2.0, 98.0])
+        norm = LogNorm(vmin=10.0**lo, vmax=10.0 ** max(hi, lo + 1e-3), clip=False)
+    mesh = ax.pcolormesh(
+        np.asarray(data["time"].values),
+        np.asarray(data[param].values),
+        masked,
+        shading="nearest",
+        cmap=cmap,
+        norm=norm,
+    )
+    ax.set_xlabel("charging time t")
+    ax.set_ylabel(str(param))
+    ax.set_title(_label(data))
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, extend="both" if norm is not None else "neither")
+    return mesh
+
+
+def _mark(ax: Axes, design: Design, x: float, y: float) -> Any:
+    label = f"chosen: {design.parameter} = {design.value}, t = {design.time:.3g}"
+    (star,) = ax.plot(
+        [x], [y], marker="*", markersize=14, color="red", markeredgecolor="white",
+        linestyle="none", label=label,
+    )  # fmt: skip
+    return star
+
+
+def design_heatmap(design: Design, name: str, *, ax: Axes | None = None) -> dict[str, Any]:
+    """Heat map of one figure of merit of a design, with the feasible region and choice.
+
+    Returns a dict with the ``mesh``, the ``feasible`` region's outline (a contour set,
+    None if no point or every point is feasible) and the chosen point's ``marker``
+    (None if infeasible).
+    """
+    from qbattery.design import feasible_mask
+
+    ax = _axes(ax)
+    data = design.table[name]
+    mesh = heatmap(data, ax=ax)
+    inside = feasible_mask(design.table, design.targets).transpose(design.parameter, "time")
+    outline = None
+    rows = data[design.parameter].values
+    if rows.size > 1 and 0 < int(inside.sum()) < inside.size:
+        outline = ax.contour(
+            data["time"].values,
+            rows,
+            inside.values.astype(float),
+            levels=[0.5],
+            colors="white",
+            linestyles="--",
+        )
+    marker = None
+    if design.feasible:
+        marker = _mark(ax, design, design.time, float(design.value or 0))
+    return {"mesh": mesh, "feasible": outline, "marker": marker}
+
+
+def pareto(design: Design, nsr: str = "power_nsr", *, ax: Axes | None = None) -> dict[str, Any]:
+    """Pareto front of mean power against an NSR, with the target and the chosen point.
+
+    All positive-power points of the design's table are drawn faintly; the front
+    (:meth:`Design.pareto`) as a line, and the front of the points that meet the other
+    targets; the target NSR as a dashed line; the chosen protocol as a star.
+
+    Returns
+    -------
+    dict
+        ``points`` (PathCollection), ``front`` (Line2D: x = NSR, y = power),
+        ``constrained`` (the front of points meeting the other targets, on which the
+        chosen protocol lies; None without other targets), ``target`` (Line2D or None),
+        ``marker`` (Line2D or None).
+    """
+    ax = _axes(ax)
+    table = design.table
+    power = np.asarray(table["power_mean"].values).ravel()
+    noise = np.asarray(table[nsr].values).ravel()
+    ok = np.isfinite(power) & np.isfinite(noise) & (power > 0) & (noise > 0)
+    points = ax.scatter(noise[ok], power[ok], s=4, color="0.75", label="all (k, t)")
+    front = design.pareto(nsr)
+    (line,) = ax.plot(
+        front[nsr].values, front["power_mean"].values, "-", color="C0", label="Pareto front",
+    )  # fmt: skip
+    other = {"power_nsr": "work_nsr", "work_nsr": "power_nsr"}[nsr]
+    limits = [
+        f"{LABELS[other].split(' $')[0]} ≤ {design.targets[_TARGET_OF[other]]:g}"
+        if design.targets[_TARGET_OF[other]] is not None
+        else "",
+        f"t ≤ {design.targets['max_time']:g}" if design.targets["max_time"] is not None else "",
+    ]
+    limits = [text for text in limits if text]
+    constrained_line = None
+    if limits:
+        held = design.pareto(nsr, constrained=True)
+        (constrained_line,) = ax.plot(
+            held[nsr].values, held["power_mean"].values, "-o", markersize=3, color="C1",
+            label="front with " + ", ".join(limits),
+        )  # fmt: skip
+    ax.set_xscale("log")
+    target = design.targets.get(_TARGET_OF[nsr])
+    shown = np.asarray(front[nsr].values)
+    shown = shown[shown > 0]
+    if shown.size:  # the front and the target; the cloud's extremes are t → 0 or zeros
+        lo = float(shown.min()) / 3
+        hi = max(float(shown.max()), target or 0.0) * 3
+        ax.set_xlim(max(lo, hi * 1e-12), hi)
+    ax.set_xlabel(LABELS[nsr])
+    ax.set_ylabel(LABELS["power_mean"])
+    target_line = None
+    if target is not None:
+        target_line = ax.axvline(target, color="k", linestyle="--", label=f"target {target:g}")
+    marker = None
+    if design.feasible:
+        marker = _mark(ax, design, getattr(design, nsr), design.power_mean)
+    ax.legend(loc="best", fontsize="small")
+    return {
+        "points": points,
+        "front": line,
+        "constrained": constrained_line,
+        "target": target_line,
+        "marker": marker,
+    }
+
+
+def design_figure(design: Design) -> Figure:
+    """The designer's figure: heat maps of power and both NSRs, and both Pareto fronts.
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> fig = design_figure(qb.design(6, max_power_nsr=0.2, max_work_nsr=0.5))
+    >>> len(fig.axes) >= 5
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), layout="constrained")
+    for ax, name in zip(axes[0], ("power_mean", "power_nsr", "work_nsr"), strict=True):
+        design_heatmap(design, name, ax=ax)
+    pareto(design, "power_nsr", ax=axes[1, 0])
+    pareto(design, "work_nsr", ax=axes[1, 1])
+    axes[1, 2].axis("off")
+    axes[1, 2].text(0.0, 1.0, design.summary(), va="top", family="monospace", fontsize=9)
+    fig.suptitle(f"{design.family} battery, N = {design.N}: most powerful protocol")
+    return fig
+
+
+def sweep_figure(
+    ds: xr.Dataset, names: tuple[str, ...] = ("power_mean", "power_nsr", "work_nsr")
+) -> Figure:
+    """Heat maps of several variables of a 2-D slice of a sweep (parameter, time).
+
+    Examples
+    --------
+    >>> import qbattery as qb, numpy as np
+    >>> ds = qb.sweep("kbody", {"k": [1, 2, 4]}, np.linspace(0.1, 2, 5),
+    ...               params={"N": 4}, client="serial", bounds=False)
+    >>> len(sweep_figure(ds).axes)  # three panels and their colour bars
+    6
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), layout="constrained")
+    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
+        heatmap(ds[name], ax=ax)
+    return fig
