@@ -60,7 +60,5 @@ def batteries(draw: st.DrawFn, min_dim: int = 2, max_dim: int = 16, mixed: bool 
 def time_grids(draw: st.DrawFn, max_time: float = 5.0, max_size: int = 6) -> np.ndarray:
     """Strictly increasing non-negative times."""
     n = draw(st.integers(1, max_size))
-    values = draw(
-        st.lists(st.floats(0.01, max_time), min_size=n, max_size=n, unique=True)
-    )
+    values = draw(st.lists(st.floats(0.01, max_time), min_size=n, max_size=n, unique=True))
     return np.sort(np.array(values))

@@ -127,8 +127,7 @@ def test_speed_angle_independent_of_user_times(rng):
     bat = qb.Battery(random_hermitian(rng, d), random_hermitian(rng, d), random_ket(rng, d))
     coarse = qb.charge(bat, np.array([0.5, 4.0]))
     fine = qb.charge(bat, np.linspace(0.5, 4.0, 57))
-    np.testing.assert_allclose(coarse.work_angle.values, fine.work_angle.values[[0, -1]],
-                               rtol=1e-9)
+    np.testing.assert_allclose(coarse.work_angle.values, fine.work_angle.values[[0, -1]], rtol=1e-9)
 
 
 def test_speed_angle_integrates_kinks():
@@ -190,8 +189,14 @@ def test_dense_matches_brute_force_random(seed, d, mixed):
     ds = qb.charge(qb.Battery(H0, HC, state), np.array([0.37, 1.9]), bounds=False)
     for i, t in enumerate(ds.time.values):
         expected = ref.all_quantities(H0, HC, state, t, angles=False)
-        for name in ("work_mean", "work_var", "power_mean", "power_var", "tradeoff_bound",
-                     "fidelity"):
+        for name in (
+            "work_mean",
+            "work_var",
+            "power_mean",
+            "power_var",
+            "tradeoff_bound",
+            "fidelity",
+        ):
             assert ds[name].values[i] == pytest.approx(
                 expected[name], rel=RTOL, abs=1e-13, nan_ok=True
             )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
 from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
-from qbattery.models._common import check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.operators import PauliSum, ProductState
 
 Variant = Literal["paper", "tfim"]
@@ -55,7 +54,7 @@ def _extreme_eigenvalues(H: PauliSum) -> tuple[float, float]:
     return float(np.min(ends)), float(np.max(ends))
 
 
-@lru_cache(maxsize=64)
+@cached_model
 def ising(
     N: int,
     s: int,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 from qbattery.battery import Battery
-from qbattery.models._common import check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.operators import PauliSum, ProductState
 
 
@@ -18,7 +17,7 @@ def kbody_blocks(N: int, k: int) -> list[list[int]]:
     return blocks
 
 
-@lru_cache(maxsize=64)
+@cached_model
 def kbody(N: int, k: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
     r"""k-body charging of N qubits (Eq. 7): k = 1 parallel, k = N collective, else hybrid.
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import numpy as np
 
 from qbattery.battery import Battery
-from qbattery.models._common import check_real
+from qbattery.models._common import cached_model, check_real
 
 
-@lru_cache(maxsize=64)
+@cached_model
 def single_qubit(omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
     r"""Single-qubit battery (App. D): H0 = −(ω0/2)σ_z, HC = Ω0 σ_x − H0, |ψ0⟩ = |0⟩.
 
