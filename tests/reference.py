@@ -65,7 +65,7 @@ def angle(H: np.ndarray, O0: np.ndarray, rho0: np.ndarray, t: float) -> float:
         U = (V * np.exp(-1j * E * s)) @ V.conj().T
         rt = U @ rho0 @ U.conj().T
         total = 0.0
-        for P, C in zip(projectors, comms):
+        for P, C in zip(projectors, comms, strict=True):
             p = np.trace(P @ rt).real
             if p > 1e-13:
                 total += (1j * np.trace(C @ rt)).real ** 2 / p

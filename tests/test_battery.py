@@ -123,5 +123,5 @@ def test_battery_is_immutable():
 
 
 def test_charge_rejects_non_battery():
-    with pytest.raises(InvalidInputError, match="must be a qbattery.Battery"):
+    with pytest.raises(InvalidInputError, match=r"must be a qbattery\.Battery"):
         qb.charge("battery", [0.0, 1.0])  # type: ignore[arg-type]

@@ -3,8 +3,9 @@ closed batteries (pure and mixed states, degenerate H0), not only the paper's mo
 
 Tolerance: a bound may exceed its NSR by at most 1e-8 × max(1, |NSR|, |f|): the Eq. (5)
 bound is the difference cot²θ − f of two terms that can be large (near-pure states, small
-t) and saturate it (qubits), so rounding is relative to the terms, not to their difference. Where an NSR is undefined
-(mean exactly 0 → NaN) the test asserts that the mean is indeed 0.
+t) and saturate it (qubits), so rounding is relative to the terms, not to their
+difference. Where an NSR is undefined (mean exactly 0 → NaN) the test asserts that the
+mean is indeed 0.
 """
 
 from __future__ import annotations

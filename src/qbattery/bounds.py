@@ -87,12 +87,16 @@ def speed_angle(
     done.sort(key=lambda p: p[0])
     highs = np.array([p[1] for p in done])
     antider = [np.polynomial.chebyshev.chebint(c, lbnd=-1) for _, _, c in done]
-    totals = np.array([(hi - lo) / 2 * np.polynomial.chebyshev.chebval(1.0, ad)
-                       for (lo, hi, _), ad in zip(done, antider)])
+    totals = np.array(
+        [
+            (hi - lo) / 2 * np.polynomial.chebyshev.chebval(1.0, ad)
+            for (lo, hi, _), ad in zip(done, antider, strict=True)
+        ]
+    )
     cumulative = np.concatenate(([0.0], np.cumsum(totals)))
     idx = np.clip(np.searchsorted(highs, times, side="left"), 0, len(done) - 1)
     out = np.empty(times.shape)
-    for j, (t, i) in enumerate(zip(times, idx)):
+    for j, (t, i) in enumerate(zip(times, idx, strict=True)):
         lo, hi, _ = done[i]
         x = np.clip(2 * (t - lo) / (hi - lo) - 1, -1.0, 1.0)
         out[j] = cumulative[i] + (hi - lo) / 2 * np.polynomial.chebyshev.chebval(x, antider[i])
@@ -134,9 +138,7 @@ def nsr_bound(angle: np.ndarray, f: np.ndarray) -> np.ndarray:
         return np.asarray(cot2 - f, dtype=float)
 
 
-def tradeoff_bound(
-    work_mean: np.ndarray, power_mean: np.ndarray, cross: np.ndarray
-) -> np.ndarray:
+def tradeoff_bound(work_mean: np.ndarray, power_mean: np.ndarray, cross: np.ndarray) -> np.ndarray:
     r"""Schrödinger–Robertson bound on 𝒩^W 𝒩^P (Eq. 6, C1).
 
     .. math:: \tfrac14\left(|\langle[\tilde P,\tilde W]\rangle|^2
