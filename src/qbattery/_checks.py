@@ -189,3 +189,18 @@ def check_memory(what: str, needed: float, *, available: int | None = None) -> N
             f"{format_bytes(avail)} is available; use a smaller system, fewer times, "
             "or a matrix-free engine (engine='krylov' or 'structured')"
         )
+
+
+def check_time_window(structure: Any, times: np.ndarray) -> None:
+    """Refuse times beyond a model's validated window (``structure["valid_until"]``).
+
+    Truncated models (e.g. the Dicke battery's Fock cutoff) are checked up to a time;
+    later times could be silently wrong.
+    """
+    limit = structure.get("valid_until")
+    if limit is not None and times.size and float(times[-1]) > float(limit) * (1 + 1e-12):
+        raise InvalidInputError(
+            f"`times` reach {float(times[-1]):.6g}, but this battery's truncation was checked "
+            f"only up to t_max = {float(limit):.6g}; rebuild the model with "
+            f"t_max ≥ {float(times[-1]):.6g}"
+        )

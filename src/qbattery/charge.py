@@ -123,6 +123,7 @@ def charge(
             "build one with qb.Battery(H0, HC, state) or qb.models.*"
         )
     t = _checks.check_times(times)
+    _checks.check_time_window(battery.structure, t)
     eng, reason = get_engine(battery, engine, t.size)
     moments = eng.moments(t)
     notes = dict(moments.notes)

@@ -130,6 +130,7 @@ def distribution(
     """
     which = _check_observable(observable)
     t = _checks.check_times(times)
+    _checks.check_time_window(battery.structure, t)
     eng, reason = _fcs_engine(battery, engine, t.size)
     result = eng.counting_distribution(t, which)
     if result is None:  # pragma: no cover - _fcs_engine guarantees support

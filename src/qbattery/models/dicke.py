@@ -1,0 +1,389 @@
+r"""Photonic (cavity) batteries: Dicke and Tavis–Cummings, in the collective-spin basis.
+
+N two-level cells couple identically to one cavity mode, so from |n⟩ ⊗ |all cells down⟩
+the state stays in the symmetric (j = N/2) sector: the cells are one spin j with
+Dicke states |j, m⟩, m = −j…j, and N reaches the hundreds. Basis states are
+|n⟩ ⊗ |j, −j + e⟩ (n photons, e excited cells), ordered by (n, e).
+
+* :func:`dicke` keeps the counter-rotating terms and so creates photons: the Fock space
+  is truncated at ``n_max`` photons, and the model checks the truncation by evolving
+  the initial state to ``t_max`` and bounding the population of |n_max⟩; results at
+  later times are refused. Parity (−1)^{n+e} is conserved and halves the space.
+* :func:`tavis_cummings` (rotating-wave approximation) conserves n + e, so from a Fock
+  state the dynamics lives in the ≤ N + 1 states with n + e = n_photons: exact, no
+  truncation, cheap for N in the thousands.
+
+For both, the battery is the cells (H0 = ω_a J_z acts on them only) and the cavity
+(ω_c a†a, part of HC) is the charger. ``battery.structure["subsystem"]`` lets
+:mod:`qbattery.ergotropy` report the ergotropy of the cells' reduced state
+(``battery_ergotropy``), with the passive state taken over all 2^N cell states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from math import ceil, sqrt
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import expm_multiply
+from scipy.special import comb
+
+from qbattery.battery import Battery
+from qbattery.errors import InvalidInputError
+from qbattery.models._common import check_int, check_real
+from qbattery.models._literature import strict_parameters
+from qbattery.states import gibbs_state
+
+#: default tolerance on the population of the highest kept Fock level (observables then
+#: agree with a larger cutoff to about 100× this)
+TRUNCATION_TOL = 1e-12
+#: the automatic choice of n_max stops growing the space beyond this dimension
+_AUTO_DIM_MAX = 200_000
+#: fewest time points of the truncation check on [0, t_max] (4 per unit of ω_a + ω_c)
+_CHECK_POINTS = 201
+#: the truncation check diagonalises H densely up to this dimension (else expm_multiply)
+_DENSE_CHECK_MAX = 1500
+
+
+def _basis(N: int, n_max: int, parity: int | None, total: int | None) -> np.ndarray:
+    """(n, e) pairs kept: all, one parity of n + e, or one value of n + e."""
+    n, e = np.meshgrid(np.arange(n_max + 1), np.arange(N + 1), indexing="ij")
+    n, e = n.ravel(), e.ravel()
+    keep = np.ones(n.size, dtype=bool)
+    if parity is not None:
+        keep &= (n + e) % 2 == parity
+    if total is not None:
+        keep &= n + e == total
+    return np.stack([n[keep], e[keep]], axis=1)
+
+
+def _operators(
+    N: int, basis: np.ndarray
+) -> tuple[sp.csr_array, sp.csr_array, sp.csr_array, sp.csr_array]:
+    """J_z, a†a, J_+ a and J_+ a† on the kept basis."""
+    j = N / 2
+    index = {(int(n), int(e)): i for i, (n, e) in enumerate(basis)}
+    d = len(basis)
+
+    def build(dn: int, de: int) -> sp.csr_array:
+        rows, cols, vals = [], [], []
+        for i, (n, e) in enumerate(basis):
+            n2, e2 = int(n) + dn, int(e) + de
+            target = index.get((n2, e2))
+            if target is None:
+                continue
+            m = e - j
+            amp = sqrt(j * (j + 1) - m * (m + 1)) if de == 1 else 1.0
+            amp *= sqrt(n) if dn == -1 else sqrt(n + 1) if dn == 1 else 1.0
+            rows.append(target)
+            cols.append(i)
+            vals.append(amp)
+        return sp.csr_array((vals, (rows, cols)), shape=(d, d))
+
+    jz = sp.csr_array(sp.diags_array(basis[:, 1] - j))
+    num = sp.csr_array(sp.diags_array(basis[:, 0].astype(float)))
+    jp_a = build(-1, 1)  # J_+ a: absorb a photon, excite a cell
+    jp_adag = build(1, 1)  # J_+ a†: counter-rotating
+    return jz, num, jp_a, jp_adag
+
+
+def _subsystem(N: int, n_max: int, basis: np.ndarray, omega_a: float) -> dict[str, Any]:
+    e = np.arange(N + 1)
+    return {
+        "shape": (n_max + 1, N + 1),
+        "embed": basis[:, 0] * (N + 1) + basis[:, 1],
+        "energies": omega_a * (e - N / 2),
+        "levels": (omega_a * (e - N / 2), comb(N, e, exact=False)),
+    }
+
+
+def _cell_gibbs(
+    N: int, n_photons: int, basis: np.ndarray, omega_a: float, allowed: str | None
+) -> Callable[[float], np.ndarray]:
+    """ρ0(T) = |n_photons⟩⟨n_photons| ⊗ Gibbs(ω_a J_z) on the symmetric sector."""
+
+    def gibbs(T: float) -> np.ndarray:
+        if allowed is not None:
+            raise InvalidInputError(allowed)
+        cells = np.real(np.diag(gibbs_state(np.diag(omega_a * (np.arange(N + 1) - N / 2)), T)))
+        rho = np.zeros(len(basis))
+        for i, (n, e) in enumerate(basis):
+            if n == n_photons:
+                rho[i] = cells[e]
+        if abs(rho.sum() - 1) > 1e-12:  # pragma: no cover - guaranteed by the basis
+            raise InvalidInputError("the basis does not hold the thermal cell state")
+        return np.diag(rho).astype(complex)
+
+    return gibbs
+
+
+def _top_population(
+    H: sp.csr_array, state: np.ndarray, top: np.ndarray, t_max: float, frequency: float
+) -> tuple[float, float]:
+    """max over t ∈ [0, t_max] of the population of the ``top`` basis states, and when."""
+    if state.ndim == 1:
+        vecs, weights = state[:, None], np.ones(1)
+    else:
+        w, v = np.linalg.eigh((state + state.conj().T) / 2)
+        keep = w > 1e-14
+        vecs, weights = v[:, keep], w[keep]
+    times = np.linspace(0.0, t_max, max(_CHECK_POINTS, ceil(4 * t_max * frequency)))
+    if H.shape[0] <= _DENSE_CHECK_MAX:
+        E, V = np.linalg.eigh(H.toarray())
+        coef = V.conj().T @ vecs  # (d, r)
+        Vtop = V[top]  # (ntop, d)
+        pop = np.array(
+            [
+                np.sum(np.abs(Vtop @ (np.exp(-1j * E * t)[:, None] * coef)) ** 2 @ weights)
+                for t in times
+            ]
+        )
+    else:
+        traj = expm_multiply(
+            -1j * H, vecs, start=0.0, stop=t_max, num=times.size, endpoint=True
+        )  # (nt, d, r)
+        pop = np.einsum("tdr,r->t", np.abs(traj[:, top, :]) ** 2, weights)
+    i = int(np.argmax(pop))
+    return float(pop[i]), float(times[i])
+
+
+def _check_truncation(
+    H: sp.csr_array,
+    state: np.ndarray,
+    basis: np.ndarray,
+    n_max: int,
+    t_max: float,
+    tol: float,
+    frequency: float,
+) -> float:
+    top = np.flatnonzero(basis[:, 0] == n_max)
+    pop, when = _top_population(H, state, top, t_max, frequency)
+    if pop > tol:
+        raise InvalidInputError(
+            f"Fock truncation n_max = {n_max} is too small: the top level |{n_max}⟩ reaches "
+            f"population {pop:.3g} > truncation_tol = {tol:.1g} at t = {when:.4g} "
+            f"(checked on [0, {t_max:.4g}]); raise n_max (e.g. to {int(n_max * 1.5) + 4}) "
+            "or shorten t_max"
+        )
+    return pop
+
+
+def _dicke_operators(
+    N: int, basis: np.ndarray, omega_a: float, omega_c: float, coupling: float
+) -> tuple[sp.csr_array, sp.csr_array]:
+    """H0 = ω_a J_z and HC = ω_c a†a + 2ω_cλ J_x(a + a†) on the kept basis."""
+    jz, num, jp_a, jp_adag = _operators(N, basis)
+    # J_x (a + a†) = ½(J_+ + J_−)(a + a†) = ½(J_+a + J_+a† + h.c.)
+    jx_x = (jp_a + jp_adag + (jp_a + jp_adag).T) / 2
+    return sp.csr_array(omega_a * jz), sp.csr_array(omega_c * num + 2 * omega_c * coupling * jx_x)
+
+
+@strict_parameters
+@lru_cache(maxsize=32)
+def dicke(
+    N: int,
+    n_photons: int | None = None,
+    omega_a: float = 1.0,
+    omega_c: float = 1.0,
+    coupling: float = 0.1,
+    *,
+    n_max: int | None = None,
+    t_max: float | None = None,
+    truncation_tol: float = TRUNCATION_TOL,
+    parity: bool = True,
+) -> Battery:
+    r"""Dicke quantum battery: N cells in one cavity, counter-rotating terms kept.
+
+    Ferraro, Campisi, Andolina, Pellegrini and Polini, *High-power collective charging
+    of a solid-state quantum battery*, Phys. Rev. Lett. **120**, 117702 (2018):
+
+    .. math:: H_0 = \omega_a J_z,\qquad
+       H_C = \omega_c a^\dagger a + 2\omega_c\lambda\, J_x (a + a^\dagger),
+
+    H = H0 + HC (coupling switched on at t = 0), P0 = −i[H0, HC], from
+    |n_photons⟩ ⊗ |j, −j⟩ (cavity in a Fock state, all cells in the ground state;
+    Ferraro et al. take n_photons = N, the default).
+
+    Parameters
+    ----------
+    N : int
+        Number of cells, ≥ 1.
+    n_photons : int, optional
+        Initial photon number (default N).
+    omega_a, omega_c : float
+        Cell and cavity frequencies (resonance by default).
+    coupling : float
+        λ.
+    n_max : int, optional
+        Highest Fock level kept. By default it starts at
+        n_photons + N + 4 + 3√(n_photons + N + 1) (more for λ > ½) and grows by 25 %
+        until the truncation check passes; a value given here is only checked.
+    t_max : float, optional
+        End of the window on which the truncation is checked, and the latest time
+        :func:`qbattery.charge` accepts (default 1.5π/(ω_c λ √N): 1.5 to 3 times the
+        first maximum of the stored energy in the rotating-wave limit for N ≤ 64).
+    truncation_tol : float
+        Largest allowed population of |n_max⟩ on [0, t_max] (observables then agree
+        with a larger cutoff to about 100 × truncation_tol).
+    parity : bool
+        Keep only the conserved parity sector of (−1)^{n+e} (half the states); thermal
+        starts need ``parity=False``.
+
+    Raises
+    ------
+    InvalidInputError
+        If the truncation is too small (with the population reached and how to fix it).
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> bat = qb.models.dicke(2, coupling=0.2)
+    >>> bat.params["n_max"], bat.params["top_population"] < 1e-8
+    (21, True)
+    """
+    N = check_int("N", N, 1)
+    n_photons = N if n_photons is None else check_int("n_photons", n_photons, 0)
+    omega_a = check_real("omega_a", omega_a)
+    omega_c = check_real("omega_c", omega_c)
+    coupling = check_real("coupling", coupling, positive=True)
+    tol = check_real("truncation_tol", truncation_tol, positive=True)
+    t_max = (
+        float(1.5 * np.pi / (abs(omega_c) * coupling * sqrt(N)))
+        if t_max is None
+        else check_real("t_max", t_max, positive=True)
+    )
+    frequency = abs(omega_a) + abs(omega_c)
+    auto = n_max is None
+    if n_max is None:
+        strong = max(1.0, 2 * coupling) ** 2
+        n_max = int(n_photons + N + 4 + ceil(3 * sqrt(n_photons + N + 1) * strong))
+    n_max = check_int("n_max", n_max, n_photons)
+    while True:
+        basis = _basis(N, n_max, n_photons % 2 if parity else None, None)
+        H0, HC = _dicke_operators(N, basis, omega_a, omega_c, coupling)
+        state = np.zeros(len(basis), dtype=complex)
+        state[int(np.flatnonzero((basis[:, 0] == n_photons) & (basis[:, 1] == 0))[0])] = 1.0
+        H = sp.csr_array(H0 + HC)
+        try:
+            top = _check_truncation(H, state, basis, n_max, t_max, tol, frequency)
+            break
+        except InvalidInputError:
+            bigger = int(ceil(1.25 * n_max)) + 2
+            if not auto or len(basis) * bigger / n_max > _AUTO_DIM_MAX:
+                raise
+            n_max = bigger
+    params = {
+        "N": N,
+        "n_photons": n_photons,
+        "omega_a": omega_a,
+        "omega_c": omega_c,
+        "coupling": coupling,
+        "n_max": n_max,
+        "t_max": t_max,
+        "truncation_tol": tol,
+        "parity": bool(parity),
+        "top_population": top,
+    }
+    why = None if not parity else "thermal starts of dicke() need parity=False"
+
+    def check_state(rho: np.ndarray) -> None:
+        _check_truncation(H, np.asarray(rho), basis, n_max, t_max, tol, frequency)
+
+    return Battery(
+        H0,
+        HC,
+        state,
+        name="dicke",
+        params=params,
+        structure={
+            "valid_until": t_max,
+            "H0_initial": -omega_a * N / 2,
+            "subsystem": _subsystem(N, n_max, basis, omega_a),
+            "gibbs": _cell_gibbs(N, n_photons, basis, omega_a, why),
+            "check_state": check_state,
+        },
+    )
+
+
+@strict_parameters
+@lru_cache(maxsize=32)
+def tavis_cummings(
+    N: int,
+    n_photons: int | None = None,
+    omega_a: float = 1.0,
+    omega_c: float = 1.0,
+    coupling: float = 0.1,
+    *,
+    subspace: bool = True,
+) -> Battery:
+    r"""Tavis–Cummings battery: the Dicke battery in the rotating-wave approximation.
+
+    .. math:: H_0 = \omega_a J_z,\qquad
+       H_C = \omega_c a^\dagger a + \omega_c\lambda\,(J_+ a + J_- a^\dagger)
+
+    (the rotating-wave part of Ferraro et al.'s 2ω_cλ J_x(a + a†), Phys. Rev. Lett.
+    **120**, 117702 (2018)), H = H0 + HC, P0 = −i[H0, HC], from |n_photons⟩ ⊗ |j, −j⟩.
+    The excitation number n + e is conserved, so nothing is truncated:
+
+    * ``subspace=True`` (default): only the states with n + e = n_photons, at most
+      N + 1 of them (N in the thousands is cheap);
+    * ``subspace=False``: all states with n ≤ n_photons + N (exact for any initial
+      cell state, needed for thermal starts).
+
+    Parameters
+    ----------
+    N : int
+        Number of cells, ≥ 1.
+    n_photons : int, optional
+        Initial photon number (default N).
+    omega_a, omega_c, coupling : float
+        Cell and cavity frequencies, λ.
+    subspace : bool
+        Restrict to the initial excitation-number sector.
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> qb.models.tavis_cummings(300).dim
+    301
+    """
+    N = check_int("N", N, 1)
+    n_photons = N if n_photons is None else check_int("n_photons", n_photons, 0)
+    omega_a = check_real("omega_a", omega_a)
+    omega_c = check_real("omega_c", omega_c)
+    coupling = check_real("coupling", coupling, positive=True)
+    n_max = n_photons if subspace else n_photons + N
+    basis = _basis(N, n_max, None, n_photons if subspace else None)
+    if len(basis) < 2:
+        raise InvalidInputError(
+            f"tavis_cummings(N={N}, n_photons={n_photons}) has a single state in its "
+            "excitation sector (no photon to absorb); use n_photons ≥ 1"
+        )
+    jz, num, jp_a, _ = _operators(N, basis)
+    H0 = sp.csr_array(omega_a * jz)
+    HC = sp.csr_array(omega_c * num + omega_c * coupling * (jp_a + jp_a.T))
+    state = np.zeros(len(basis), dtype=complex)
+    state[int(np.flatnonzero((basis[:, 0] == n_photons) & (basis[:, 1] == 0))[0])] = 1.0
+    why = "thermal starts of tavis_cummings() need subspace=False" if subspace else None
+    return Battery(
+        H0,
+        HC,
+        state,
+        name="tavis_cummings",
+        params={
+            "N": N,
+            "n_photons": n_photons,
+            "omega_a": omega_a,
+            "omega_c": omega_c,
+            "coupling": coupling,
+            "subspace": bool(subspace),
+        },
+        structure={
+            "H0_initial": -omega_a * N / 2,
+            "subsystem": _subsystem(N, n_max, basis, omega_a),
+            "gibbs": _cell_gibbs(N, n_photons, basis, omega_a, why),
+        },
+    )

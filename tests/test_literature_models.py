@@ -1,0 +1,351 @@
+"""Models from the literature: Dicke, Tavis–Cummings, Heisenberg/XXZ, SYK.
+
+Each is compared with an independent construction (QuTiP tensor products, or explicit
+numpy Kronecker products for the Jordan–Wigner fermions), with closed forms where they
+exist, and the bounds of Eq. (5) and (6) are checked at several sizes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import qutip
+import xarray as xr
+
+import qbattery as qb
+from qbattery.errors import InvalidInputError
+from qbattery.models.dicke import _basis
+from qbattery.models.syk import syk_couplings
+from tests.test_thermal import assert_bounds_hold
+
+ATOL = 1e-12
+
+
+def _dense(op) -> np.ndarray:
+    return op.toarray() if hasattr(op, "toarray") else np.asarray(op)
+
+
+# ---- Heisenberg / XXZ --------------------------------------------------------------------
+
+
+def qutip_xxz(N: int, J: float, Delta: float, omega0: float, Omega: float, periodic: bool):
+    def site(op, i):
+        return qutip.tensor([op if j == i else qutip.qeye(2) for j in range(N)])
+
+    sx, sy, sz = qutip.sigmax(), qutip.sigmay(), qutip.sigmaz()
+    H0 = sum(-(omega0 / 2) * site(sz, i) for i in range(N))
+    bonds = [(i, i + 1) for i in range(N - 1)] + ([(N - 1, 0)] if periodic and N > 2 else [])
+    for i, j in bonds:
+        H0 += J * (
+            site(sx, i) * site(sx, j)
+            + site(sy, i) * site(sy, j)
+            + Delta * site(sz, i) * site(sz, j)
+        )
+    HC = sum(Omega * site(sx, i) for i in range(N))
+    psi = qutip.tensor([qutip.basis(2, 0)] * N)
+    return H0, HC, psi
+
+
+@pytest.mark.parametrize(
+    ("N", "J", "Delta", "periodic"),
+    [
+        pytest.param(3, -1.0, 2.0, False, id="N3-open"),
+        pytest.param(4, 0.7, -0.4, True, id="N4-periodic"),
+        pytest.param(5, 1.3, 0.0, False, id="N5-XX"),
+    ],
+)
+def test_heisenberg_matches_qutip(N: int, J: float, Delta: float, periodic: bool) -> None:
+    bat = qb.models.heisenberg(N, J=J, Delta=Delta, omega0=0.8, Omega=1.1, periodic=periodic)
+    H0, HC, psi = qutip_xxz(N, J, Delta, 0.8, 1.1, periodic)
+    np.testing.assert_allclose(_dense(bat.H0), H0.full(), atol=ATOL)
+    np.testing.assert_allclose(_dense(bat.HC), HC.full(), atol=ATOL)
+    np.testing.assert_allclose(bat.state, psi.full().ravel(), atol=ATOL)
+    P0 = -1j * (H0 * HC - HC * H0)
+    np.testing.assert_allclose(_dense(bat.P0), P0.full(), atol=ATOL)
+    assert bat.params["Delta"] == Delta
+
+
+def test_heisenberg_means_match_qutip_sesolve() -> None:
+    bat = qb.models.heisenberg(4, J=-0.6, Delta=1.7, Omega=0.9)
+    H0, HC, psi = qutip_xxz(4, -0.6, 1.7, 1.0, 0.9, False)
+    times = np.linspace(0, 2.0, 5)
+    res = qutip.sesolve(H0 + HC, psi, times, e_ops=[H0], options={"atol": 1e-13, "rtol": 1e-11})
+    ds = qb.charge(bat, times, bounds=False)
+    np.testing.assert_allclose(ds.work_mean, res.expect[0] - res.expect[0][0], atol=1e-8)
+
+
+def test_isotropic_chain_charges_like_free_spins() -> None:
+    """Δ = 1 commutes with the total spin; from |0…0⟩ the exchange is a constant."""
+    N, omega0, Omega = 5, 0.9, 0.6
+    ds = qb.charge(qb.models.heisenberg(N, J=0.8, Delta=1.0, omega0=omega0, Omega=Omega), [0.4, 1.7])
+    t = ds.time.values
+    w = np.sqrt(Omega**2 + omega0**2 / 4)  # single-spin Rabi frequency
+    excited = Omega**2 / w**2 * np.sin(w * t) ** 2
+    np.testing.assert_allclose(ds.work_mean, N * omega0 * excited, rtol=1e-10)
+
+
+def test_heisenberg_default_starts_in_ground_state() -> None:
+    ds = qb.charge(qb.models.heisenberg(6), [0.0, 0.5], bounds=False)
+    assert ds.ergotropy.values[0] == 0.0
+
+
+# ---- SYK ----------------------------------------------------------------------------------
+
+
+def kron_fermions(N: int) -> list[np.ndarray]:
+    """c_i = Z ⊗ … ⊗ Z ⊗ |0⟩⟨1| ⊗ 1 ⊗ … by numpy Kronecker products."""
+    Z = np.diag([1.0, -1.0])
+    a = np.array([[0.0, 1.0], [0.0, 0.0]])
+    out = []
+    for i in range(N):
+        op = np.ones((1, 1))
+        for j in range(N):
+            op = np.kron(op, Z if j < i else a if j == i else np.eye(2))
+        out.append(op)
+    return out
+
+
+@pytest.mark.parametrize(("N", "q"), [(4, 4), (5, 2), (5, 4), (6, 6)])
+def test_syk_matches_kronecker_construction(N: int, q: int) -> None:
+    c = kron_fermions(N)
+    for i in range(N):  # canonical anticommutation relations
+        for j in range(N):
+            acomm = c[i] @ c[j].T + c[j].T @ c[i]
+            np.testing.assert_allclose(acomm, np.eye(2**N) * (i == j), atol=ATOL)
+    H = np.zeros((2**N, 2**N), dtype=complex)
+    for (I, K), coupling in syk_couplings(N, q, 1.3, seed=11).items():
+        cI = np.eye(2**N)
+        for i in I:
+            cI = cI @ c[i].T
+        cK = np.eye(2**N)
+        for k in K:
+            cK = cK @ c[k].T
+        H += coupling * cI @ cK.conj().T
+    bat = qb.models.syk(N, q, J=1.3, omega0=0.7, seed=11)
+    np.testing.assert_allclose(_dense(bat.H), H, atol=ATOL)
+    number = sum(ci.T @ ci for ci in c)
+    np.testing.assert_allclose(H @ number, number @ H, atol=ATOL)
+    sy = np.array([[0, -1j], [1j, 0]])
+    H0 = sum(
+        -0.35 * np.kron(np.kron(np.eye(2**i), sy), np.eye(2 ** (N - i - 1))) for i in range(N)
+    )
+    np.testing.assert_allclose(_dense(bat.H0), H0, atol=ATOL)
+    np.testing.assert_allclose(_dense(bat.H0) @ bat.state, -0.35 * N * bat.state, atol=ATOL)
+
+
+def test_syk_couplings_statistics_and_seeds() -> None:
+    c = syk_couplings(10, 4, J=2.0, seed=5)
+    off = np.array([v for (I, K), v in c.items() if I < K])
+    sigma2 = 2.0**2 * 2 / 10**3  # J² (q/2)! (q/2 − 1)! / N^{q−1}
+    assert np.mean(np.abs(off) ** 2) == pytest.approx(sigma2, rel=0.15)
+    assert abs(np.mean(off)) < 3 * np.sqrt(sigma2 / off.size)
+    assert c == syk_couplings(10, 4, J=2.0, seed=5)
+    assert c != syk_couplings(10, 4, J=2.0, seed=6)
+
+
+def test_disorder_average_equals_direct_statistics() -> None:
+    bats = qb.models.syk_ensemble(4, 4, seed=3)
+    assert len({b.params["seed"] for b in bats}) == 4
+    times = np.array([0.0, 0.5, 1.5])
+    avg = qb.models.disorder_average(bats, times, bounds=False)
+    runs = np.array([qb.charge(b, times, bounds=False).power_mean.values for b in bats])
+    stat = avg.power_mean
+    np.testing.assert_allclose(stat.sel(statistic="mean"), runs.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(stat.sel(statistic="std"), runs.std(0, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(
+        stat.sel(statistic="sem"), runs.std(0, ddof=1) / 2, rtol=1e-12
+    )
+    np.testing.assert_allclose(stat.sel(statistic="max"), runs.max(0), rtol=1e-12)
+    assert stat.attrs["units"] == "energy/time"
+    per_sample = qb.models.disorder_average(bats, times, samples=True, bounds=False)
+    assert per_sample.power_mean.dims == ("sample", "time")
+    assert isinstance(per_sample, xr.Dataset)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        pytest.param({"N": 4, "q": 3}, "must be even", id="odd-q"),
+        pytest.param({"N": 2, "q": 6}, "needs N ≥ q/2", id="too-few"),
+        pytest.param({"N": 4, "sed": 1}, "did you mean 'seed'", id="unknown-param"),
+        pytest.param({"N": 17}, "use N ≤ 16", id="too-large"),
+    ],
+)
+def test_syk_bad_parameters(kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidInputError, match=match):
+        qb.models.syk(**kwargs)
+
+
+# ---- Dicke and Tavis–Cummings ----------------------------------------------------------------
+
+
+def qutip_cavity_spins(N: int, n_max: int, omega_a: float, omega_c: float, lam: float, rwa: bool):
+    a = qutip.tensor(qutip.destroy(n_max + 1), qutip.qeye(N + 1))
+    j = N / 2
+    Jz = qutip.tensor(qutip.qeye(n_max + 1), qutip.jmat(j, "z"))
+    Jp = qutip.tensor(qutip.qeye(n_max + 1), qutip.jmat(j, "+"))
+    Jx = qutip.tensor(qutip.qeye(n_max + 1), qutip.jmat(j, "x"))
+    H0 = omega_a * Jz
+    if rwa:
+        HC = omega_c * a.dag() * a + omega_c * lam * (Jp * a + Jp.dag() * a.dag())
+    else:
+        HC = omega_c * a.dag() * a + 2 * omega_c * lam * Jx * (a + a.dag())
+    return H0.full(), HC.full()
+
+
+def qutip_index(basis: np.ndarray, N: int) -> np.ndarray:
+    """QuTiP orders jmat states m = +j … −j: (n, e) ↦ n (N+1) + (N − e)."""
+    return basis[:, 0] * (N + 1) + (N - basis[:, 1])
+
+
+@pytest.mark.parametrize(
+    ("N", "n_photons", "parity"),
+    [
+        pytest.param(1, 1, True, id="N1"),
+        pytest.param(3, 2, True, id="N3-n2-parity"),
+        pytest.param(4, 4, False, id="N4-full"),
+    ],
+)
+def test_dicke_matches_qutip(N: int, n_photons: int, parity: bool) -> None:
+    bat = qb.models.dicke(N, n_photons, omega_a=1.1, omega_c=0.9, coupling=0.15, parity=parity)
+    n_max = bat.params["n_max"]
+    basis = _basis(N, n_max, n_photons % 2 if parity else None, None)
+    H0, HC = qutip_cavity_spins(N, n_max, 1.1, 0.9, 0.15, rwa=False)
+    idx = qutip_index(basis, N)
+    np.testing.assert_allclose(_dense(bat.H0), H0[np.ix_(idx, idx)], atol=ATOL)
+    np.testing.assert_allclose(_dense(bat.HC), HC[np.ix_(idx, idx)], atol=ATOL)
+    # the kept parity sector is invariant: no matrix element leaves it
+    rest = np.setdiff1d(np.arange(H0.shape[0]), idx)
+    assert np.max(np.abs((H0 + HC)[np.ix_(rest, idx)]), initial=0.0) == 0.0
+    start = int(np.flatnonzero((basis[:, 0] == n_photons) & (basis[:, 1] == 0))[0])
+    assert bat.state[start] == 1.0
+
+
+@pytest.mark.parametrize("subspace", [True, False], ids=["subspace", "full"])
+def test_tavis_cummings_matches_qutip(subspace: bool) -> None:
+    N, n_photons = 3, 2
+    bat = qb.models.tavis_cummings(N, n_photons, coupling=0.3, subspace=subspace)
+    n_max = n_photons if subspace else n_photons + N
+    basis = _basis(N, n_max, None, n_photons if subspace else None)
+    H0, HC = qutip_cavity_spins(N, n_max, 1.0, 1.0, 0.3, rwa=True)
+    idx = qutip_index(basis, N)
+    np.testing.assert_allclose(_dense(bat.H0), H0[np.ix_(idx, idx)], atol=ATOL)
+    np.testing.assert_allclose(_dense(bat.HC), HC[np.ix_(idx, idx)], atol=ATOL)
+    rest = np.setdiff1d(np.arange(H0.shape[0]), idx)
+    assert np.max(np.abs((H0 + HC)[np.ix_(rest, idx)]), initial=0.0) == 0.0
+
+
+def test_tavis_cummings_single_cell_closed_form() -> None:
+    """One cell, one photon, resonance: vacuum Rabi oscillation at ω_c λ."""
+    lam, omega = 0.2, 1.3
+    bat = qb.models.tavis_cummings(1, 1, omega_a=omega, omega_c=omega, coupling=lam)
+    t = np.array([0.0, 1.0, 4.0, 7.5, 11.0])
+    ds = qb.charge(bat, t)
+    s2 = np.sin(omega * lam * t) ** 2
+    np.testing.assert_allclose(ds.work_mean, omega * s2, rtol=1e-10, atol=1e-13)
+    # the cell's reduced state is diag(cos², sin²): ergotropy ω max(0, sin² − cos²)
+    local = omega * np.maximum(0.0, -np.cos(2 * omega * lam * t))
+    np.testing.assert_allclose(ds.battery_ergotropy, local, rtol=1e-9, atol=1e-12)
+    # the cell+cavity state is pure: the global ergotropy is the stored energy
+    np.testing.assert_allclose(ds.ergotropy, ds.work_mean, rtol=1e-10, atol=1e-13)
+
+
+def test_dicke_truncation_converged() -> None:
+    """Raising n_max changes observables by less than 100 × truncation_tol (1e-12)."""
+    times = np.linspace(0.0, 6.0, 7)
+    a = qb.charge(qb.models.dicke(3, coupling=0.2, t_max=6.0), times, bounds=False)
+    b = qb.charge(
+        qb.models.dicke(3, coupling=0.2, t_max=6.0, n_max=40, parity=False), times, bounds=False
+    )
+    for name in ("work_mean", "work_var", "power_mean", "power_var", "battery_ergotropy"):
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-7, atol=1e-8, err_msg=name)
+
+
+def test_dicke_bad_truncation() -> None:
+    with pytest.raises(InvalidInputError, match=r"Fock truncation n_max = 5 is too small"):
+        qb.models.dicke(4, n_max=5)
+
+
+def test_dicke_refuses_times_beyond_t_max() -> None:
+    bat = qb.models.dicke(2, t_max=3.0)
+    with pytest.raises(InvalidInputError, match=r"checked only up to t_max = 3"):
+        qb.charge(bat, [1.0, 4.0])
+    with pytest.raises(InvalidInputError, match=r"checked only up to t_max = 3"):
+        qb.distribution(bat, [4.0])
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "match"),
+    [
+        pytest.param("dicke", {"N": 2, "n_photon": 2}, "did you mean 'n_photons'", id="dicke"),
+        pytest.param("tavis_cummings", {"N": 2, "lam": 0.1}, "valid parameters", id="tc"),
+        pytest.param("heisenberg", {"N": 3, "Dleta": 1.0}, "did you mean 'Delta'", id="xxz"),
+    ],
+)
+def test_unknown_model_parameter(model: str, kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidInputError, match=match):
+        getattr(qb.models, model)(**kwargs)
+
+
+def test_tavis_cummings_reaches_hundreds_of_cells() -> None:
+    bat = qb.models.tavis_cummings(300)
+    assert bat.dim == 301
+    ds = qb.charge(bat, [0.0, 0.3], bounds=False)
+    assert ds.work_mean.values[1] > 0
+
+
+def test_thermal_cells_in_a_cavity() -> None:
+    with pytest.raises(InvalidInputError, match="need parity=False"):
+        qb.thermal(qb.models.dicke(2), 0.5)
+    with pytest.raises(InvalidInputError, match="need subspace=False"):
+        qb.thermal(qb.models.tavis_cummings(2), 0.5)
+    bat = qb.thermal(qb.models.tavis_cummings(2, subspace=False), 0.5)
+    rho = np.real(np.diag(bat.state))
+    basis = _basis(2, 4, None, None)
+    cells = rho[basis[:, 0] == 2]  # the cavity holds its 2 photons
+    boltzmann = np.exp(-np.arange(3) / 0.5)
+    np.testing.assert_allclose(cells, boltzmann / boltzmann.sum(), rtol=1e-12)
+    assert_bounds_hold(qb.charge(bat, [0.5, 2.0]))
+
+
+# ---- the bounds on every new model, several sizes ----------------------------------------------
+
+_SMALL = [
+    pytest.param(lambda: qb.models.heisenberg(3), id="xxz-N3"),
+    pytest.param(lambda: qb.models.heisenberg(4, J=0.5, Delta=-1.5), id="xxz-N4"),
+    pytest.param(lambda: qb.models.heisenberg(5, periodic=True), id="xxz-N5-periodic"),
+    pytest.param(lambda: qb.models.syk(4, seed=1), id="syk-N4"),
+    pytest.param(lambda: qb.models.syk(5, 2, seed=2), id="syk2-N5"),
+    pytest.param(lambda: qb.models.syk(6, seed=3), id="syk-N6"),
+    pytest.param(lambda: qb.models.dicke(1), id="dicke-N1"),
+    pytest.param(lambda: qb.models.dicke(3, coupling=0.2), id="dicke-N3"),
+    pytest.param(lambda: qb.models.tavis_cummings(2), id="tc-N2"),
+    pytest.param(lambda: qb.models.tavis_cummings(8), id="tc-N8"),
+    pytest.param(lambda: qb.models.tavis_cummings(40, 20), id="tc-N40-n20"),
+]
+
+
+@pytest.mark.parametrize("make", _SMALL)
+def test_bounds_hold_on_new_models(make) -> None:
+    bat = make()
+    t_max = float(bat.structure.get("valid_until", 3.0))
+    ds = qb.charge(bat, np.linspace(0.0, min(3.0, t_max), 7))
+    assert_bounds_hold(ds)
+    assert ds.attrs["model"] == bat.name
+
+
+_LARGE = [
+    pytest.param(lambda: qb.models.heisenberg(9, J=0.4, Delta=0.5), id="xxz-N9"),
+    pytest.param(lambda: qb.models.syk(9, seed=4), id="syk-N9"),
+    pytest.param(lambda: qb.models.dicke(12, coupling=0.05), id="dicke-N12"),
+    pytest.param(lambda: qb.models.tavis_cummings(400), id="tc-N400"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", _LARGE)
+def test_bounds_hold_on_new_models_larger(make) -> None:
+    bat = make()
+    t_max = float(bat.structure.get("valid_until", 3.0))
+    ds = qb.charge(bat, np.linspace(0.0, min(3.0, t_max), 9))
+    assert_bounds_hold(ds)
