@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import qbattery as qb
+from qbattery.battery import to_dense
 from qbattery.errors import InvalidInputError
 from qbattery.states import gibbs_state
 from tests.strategies import batteries, random_degenerate_hermitian, random_hermitian
@@ -117,7 +118,8 @@ def test_ground_is_zero_temperature() -> None:
 def test_density_matrix_path_equals_ket_path() -> None:
     """The same pure state as a ket and as a density matrix: two code paths."""
     base = qb.models.kbody(5, 2)
-    rho = np.outer(base.state, base.state.conj())
+    ket = to_dense(base.state)
+    rho = np.outer(ket, ket.conj())
     as_rho = qb.with_state(base, rho)
     assert as_rho.params["state"] == "density matrix"
     a = qb.charge(base, TIMES, engine="dense")
