@@ -22,7 +22,6 @@ For both, the battery is the cells (H0 = ω_a J_z acts on them only) and the cav
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from math import ceil, sqrt
 from typing import Any
 
@@ -33,7 +32,7 @@ from scipy.special import comb
 
 from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
-from qbattery.models._common import check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.models._literature import strict_parameters
 from qbattery.states import gibbs_state
 
@@ -182,7 +181,7 @@ def _dicke_operators(
 
 
 @strict_parameters
-@lru_cache(maxsize=32)
+@cached_model
 def dicke(
     N: int,
     n_photons: int | None = None,
@@ -271,7 +270,7 @@ def dicke(
             top = _check_truncation(H, state, basis, n_max, t_max, tol, frequency)
             break
         except InvalidInputError:
-            bigger = int(ceil(1.25 * n_max)) + 2
+            bigger = ceil(1.25 * n_max) + 2
             if not auto or len(basis) * bigger / n_max > _AUTO_DIM_MAX:
                 raise
             n_max = bigger
@@ -309,7 +308,7 @@ def dicke(
 
 
 @strict_parameters
-@lru_cache(maxsize=32)
+@cached_model
 def tavis_cummings(
     N: int,
     n_photons: int | None = None,

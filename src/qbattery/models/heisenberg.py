@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import scipy.sparse as sp
 
 from qbattery.battery import Battery
-from qbattery.models._common import check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.models._literature import (
     check_qubits,
     product_ket,
@@ -30,7 +28,7 @@ def xxz_bonds(N: int, periodic: bool) -> list[tuple[int, int]]:
 
 
 @strict_parameters
-@lru_cache(maxsize=64)
+@cached_model
 def heisenberg(
     N: int,
     J: float = -1.0,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from itertools import combinations
 from math import factorial
 from typing import Any
@@ -15,7 +14,7 @@ import xarray as xr
 from qbattery._typing import TimesLike
 from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
-from qbattery.models._common import check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.models._literature import (
     check_qubits,
     product_ket,
@@ -108,7 +107,7 @@ def syk_hamiltonian(N: int, q: int = 4, J: float = 1.0, seed: int = 0) -> sp.csr
 
 
 @strict_parameters
-@lru_cache(maxsize=64)
+@cached_model
 def syk(
     N: int,
     q: int = 4,
