@@ -95,12 +95,14 @@ class Engine(ABC):
     needs, e.g. an eigendecomposition; the other methods can be called repeatedly.
     """
 
+    #: the name users pass as ``engine=`` and the key in the registry
     name: ClassVar[str] = "abstract"
     #: whether the engine is exact up to rounding (1e-10) or approximate
     exact: ClassVar[bool] = True
 
     def __init__(self, battery: Battery) -> None:
         self.battery = battery
+        #: quantity name -> why this engine cannot supply it (it is NaN in the result)
         self.notes: dict[str, str] = {}
 
     @classmethod
