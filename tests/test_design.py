@@ -127,10 +127,13 @@ def test_impossible_target_raises_with_the_best_values() -> None:
     assert closest is not None
     assert low_p["k"] == 1
     assert low_w["k"] == 1
-    assert 1 / (N**2 * b) <= low_p["power_nsr"] <= 1.02 / (N**2 * b)
-    assert 1 / (N**2 * a) <= low_w["work_nsr"] <= 1.02 / (N**2 * a)
-    ratio = max(closest["power_nsr"] / a, closest["work_nsr"] / b)
-    assert 1 / (N * math.sqrt(a * b)) <= ratio <= 1.01 / (N * math.sqrt(a * b))
+    np.testing.assert_allclose(low_p["power_nsr"], 1 / (N**2 * b), rtol=1e-12)
+    np.testing.assert_allclose(low_p["work_nsr"], b, rtol=1e-12)
+    np.testing.assert_allclose(low_w["work_nsr"], 1 / (N**2 * a), rtol=1e-12)
+    np.testing.assert_allclose(low_w["power_nsr"], a, rtol=1e-12)
+    # the smallest max(𝒩^P/a, 𝒩^W/b) is 1/(N √(ab)), where both ratios are equal
+    np.testing.assert_allclose(closest["power_nsr"] / a, 1 / (N * math.sqrt(a * b)), rtol=1e-12)
+    np.testing.assert_allclose(closest["work_nsr"] / b, 1 / (N * math.sqrt(a * b)), rtol=1e-12)
     assert f"power NSR {low_p['power_nsr']:.4g}" in message
 
 
@@ -263,3 +266,45 @@ def test_heatmap_needs_two_dimensions() -> None:
     ds = qb.sweep("kbody", {"N": [2, 3], "k": [1, 2]}, [0.5, 1.0], client="serial", bounds=False)
     with pytest.raises(ValueError, match=r"select the other grid axes first"):
         heatmap(ds.power_nsr)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_design_prints_the_answer_and_draws_it(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qbattery.cli import main
+
+    figure = tmp_path / "d.pdf"
+    args = ["design", "12", "--max-power-nsr", "0.1", "--max-work-nsr", "0.5", "-f", str(figure)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    d = qb.design(12, max_power_nsr=0.1, max_work_nsr=0.5)
+    assert f"k = 2, charging time t = {d.time:.6g}" in out
+    assert f"mean power  <P_t> = {d.power_mean:.6g}" in out
+    assert figure.read_bytes()[:4] == b"%PDF"
+
+
+def test_cli_design_impossible_target_exits_1_with_best_values(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qbattery.cli import main
+
+    args = ["design", "10", "--max-power-nsr", "0.05", "--max-work-nsr", "0.1", "--no-figure"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "no protocol (k, t) of kbody with N = 10 meets" in out
+    assert "lowest power NSR meeting the work target: k = 1, t = 7.854: power NSR 0.1," in out
+    assert "lowest work NSR meeting the power target: k = 1, t = 6.155: power NSR 0.05, " in out
+
+
+def test_cli_design_input_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    from qbattery.cli import main
+
+    assert main(["design", "10", "--family", "ising", "--no-figure"]) == 2
+    assert "give --max-time" in capsys.readouterr().err
+    assert main(["design", "10", "--values", "1,x", "--no-figure"]) == 2
+    assert "--values takes integers like 1,2,3" in capsys.readouterr().err
+    assert main(["design", "10", "-p", "omega0", "--no-figure"]) == 2
+    assert "--param takes NAME=VALUE, got 'omega0'" in capsys.readouterr().err

@@ -510,3 +510,79 @@ def test_losing_a_worker_loses_no_point(
     assert victim in {pid for _, _, pid in logged_points(task_log)}  # the victim did work
     task_log.unlink()
     xr.testing.assert_identical(report.dataset, qb.sweep(MODEL, grid, TIMES, client="serial"))
+
+
+# --------------------------------------------------------------------------- command line
+
+
+TINY = """
+[sweep]
+model = "{model}"
+scheduler = "serial"
+[grid]
+N = [2, 3]
+k = [1, 2]
+[times]
+start = 0.0
+stop = 2.0
+num = 5
+"""
+
+
+def test_cli_sweep_runs_resumes_and_draws(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qbattery.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY.format(model="kbody"))
+    args = ["sweep", "tiny.toml", "--store", "out.zarr", "--figure", "k.png", "--select", "N=3"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "4 done (4 computed now" in out
+    assert "wrote k.png" in out
+    assert (tmp_path / "k.png").read_bytes()[:4] == b"\x89PNG"
+    expected = qb.sweep("kbody", {"N": [2, 3], "k": [1, 2]}, np.linspace(0, 2, 5), client="serial")
+    xr.testing.assert_identical(qb.open_sweep(tmp_path / "out.zarr"), expected)
+    assert main(["sweep", "tiny.toml", "--store", "out.zarr"]) == 0
+    assert "(0 computed now" in capsys.readouterr().out
+
+
+def test_cli_sweep_errors_are_one_line_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qbattery.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY.format(model="kbody"))
+    assert main(["sweep", "tiny.toml", "--store", "a.zarr", "--figure", "x.png"]) == 2
+    err = capsys.readouterr().err
+    assert "--figure draws one grid axis against time, but ['N', 'k'] remain" in err
+    assert len(err.strip().splitlines()) == 1
+    (tmp_path / "other.toml").write_text(TINY.format(model="kbody").replace("num = 5", "num = 6"))
+    assert main(["sweep", "other.toml", "--store", "a.zarr"]) == 2
+    assert "was made for a different sweep: times are 5 values" in capsys.readouterr().err
+    (tmp_path / "bad.toml").write_text(TINY.format(model="kbody").replace("k = [", "q = ["))
+    assert main(["sweep", "bad.toml"]) == 2
+    assert "unknown parameter 'q' of model 'kbody'" in capsys.readouterr().err
+    assert main(["sweep", "tiny.toml", "--scheduler", "serial", "--workers", "2"]) == 2
+    assert "`workers` does not apply to client='serial'" in capsys.readouterr().err
+
+
+def test_cli_sweep_exits_1_when_points_failed(
+    tmp_path: Path,
+    task_log: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from qbattery.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QB_SWEEP_FAIL_K", "2")
+    (tmp_path / "tiny.toml").write_text(TINY.format(model=MODEL))
+    assert main(["sweep", "tiny.toml"]) == 1
+    out = capsys.readouterr().out
+    assert "failed: N=3, k=2: RuntimeError: deliberate failure at k = 2" in out
+    monkeypatch.delenv("QB_SWEEP_FAIL_K")
+    assert main(["sweep", "tiny.toml", "--retry-failed"]) == 0
+    assert "(2 computed now" in capsys.readouterr().out

@@ -35,7 +35,9 @@ from qbattery.errors import QBatteryError
 
 #: Modules that add sub-commands through ``register(app)``; one line per module.
 #: ↓↓↓ other helpers: add your module here ↓↓↓
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "qbattery._sweep_cli",  # sweep, design (issue 5)
+]
 #: ↑↑↑ ------------------------------------ ↑↑↑
 
 #: exit codes: 0 success, 1 a reproduce check failed, 2 bad input, 130 interrupted

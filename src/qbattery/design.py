@@ -97,7 +97,8 @@ class Design:
         Best achievable values, mostly useful when infeasible: ``lowest_power_nsr``
         (among protocols meeting the work target), ``lowest_work_nsr`` (among those
         meeting the power target), ``closest`` (the protocol minimising the largest
-        ratio NSR / target) — each a dict of parameter, time, NSRs and power.
+        ratio NSR / target) — each a dict of parameter, time, NSRs and power. Exact
+        for kbody; over the table's grid for sweep designs.
     """
 
     family: str
@@ -409,7 +410,7 @@ def _design_kbody(
         work_mean=fom["work_mean"],
         work_nsr=fom["work_nsr"],
     )
-    return _with_best(result)
+    return _with_best(result, exact=_kbody_best(N, k, targets, omega0, Omega0))
 
 
 # --------------------------------------------------------------------------- sweep
@@ -516,8 +517,64 @@ def _point(
     return out
 
 
-def _with_best(result: Design) -> Design:
-    """Attach the best achievable values (over the table) to a design."""
+def _kbody_best(
+    N: int,
+    k: np.ndarray,
+    targets: Mapping[str, float | None],
+    omega0: float,
+    Omega0: float,
+) -> dict[str, dict[str, float] | None]:
+    """Exact best achievable values of kbody (closed forms, see the module docstring).
+
+    With 𝒩^W ≤ b the lowest 𝒩^P is c_k²/b, at x = arctan √(c_k/b); with 𝒩^P ≤ a the
+    lowest 𝒩^W is c_k²/a, at x = arctan √(a/c_k); the largest ratio NSR/target is
+    smallest where both ratios are equal, tan⁴x = a/b. Each x is capped at Ω_k max_time.
+    """
+    c, omega_k = _kbody_constants(N, k, Omega0)
+    a, b, tmax = targets["max_power_nsr"], targets["max_work_nsr"], targets["max_time"]
+    xmax = (
+        np.minimum(math.pi / 2, omega_k * tmax)
+        if tmax is not None
+        else np.full(c.shape, math.pi / 2)
+    )
+
+    def pick(x: np.ndarray, score: np.ndarray) -> dict[str, float] | None:
+        score = np.where(np.isfinite(x), score, np.inf)
+        if not np.isfinite(score).any():
+            return None
+        i = int(np.argmin(score))  # ties: the smallest k
+        kk, t = int(k[i]), float(x[i] / omega_k[i])
+        at = analytic.kbody([t], N, kk, omega0, Omega0, ergotropy=False)
+        out = {"k": float(kk), "time": t}
+        out.update({n: float(at[n].values[0]) for n in ("power_mean", "power_nsr", "work_nsr")})
+        return out
+
+    best: dict[str, dict[str, float] | None] = {
+        "lowest_power_nsr": None,
+        "lowest_work_nsr": None,
+        "closest": None,
+    }
+    with np.errstate(divide="ignore"):
+        if b is not None:
+            x = np.arctan(np.sqrt(c / b))
+            x = np.where(x <= xmax, x, np.nan)
+            best["lowest_power_nsr"] = pick(x, c * np.tan(x) ** 2)
+        if a is not None:
+            x = np.minimum(np.arctan(np.sqrt(a / c)), xmax)
+            best["lowest_work_nsr"] = pick(x, c / np.tan(x) ** 2)
+        if b is not None:
+            x = np.minimum(np.arctan((a / b) ** 0.25) if a is not None else xmax, xmax)
+            ratio = c / np.tan(x) ** 2 / b
+            if a is not None:
+                ratio = np.maximum(ratio, c * np.tan(x) ** 2 / a)
+            best["closest"] = pick(x, ratio)
+    return best
+
+
+def _with_best(result: Design, exact: dict[str, dict[str, float] | None] | None = None) -> Design:
+    """Attach the best achievable values to a design: ``exact`` ones, else over the table."""
+    if exact is not None:
+        return dataclasses.replace(result, best=exact)
     table, tg = result.table, result.targets
     positive = np.asarray(
         (table["power_mean"] > 0)

@@ -243,6 +243,8 @@ def run_sweep(
     """
     started = _time.perf_counter()
     spec = make_spec(model, grid, times, params=params, engine=engine, bounds=bounds)
+    if client == "serial" and workers is not None:
+        raise InvalidInputError("`workers` does not apply to client='serial'; drop it")
     writer: _MemoryWriter | _ZarrWriter = (
         _MemoryWriter(spec) if store is None else _ZarrWriter(spec, store)
     )
