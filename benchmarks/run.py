@@ -30,10 +30,10 @@ def print_table(title: str, rows: list[dict]) -> None:
     keys = list(rows[0])
     cells = [[_fmt(r.get(k, "")) for k in keys] for r in rows]
     widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-    print(" | ".join(k.ljust(w) for k, w in zip(keys, widths)))
+    print(" | ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))
     for c in cells:
-        print(" | ".join(v.ljust(w) for v, w in zip(c, widths)))
+        print(" | ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)))
     sys.stdout.flush()
 
 
@@ -45,7 +45,8 @@ def main(argv: list[str]) -> int:
         if wanted and name not in wanted:
             continue
         spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec and spec.loader
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         title, rows = module.run(quick)
