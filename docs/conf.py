@@ -304,12 +304,9 @@ def _write_api_pages() -> list[str]:
         m for m in found if m.count(".") == 1 or hasattr(importlib.import_module(m), "__all__")
     ]
     order = [m for m in API_ORDER if m in found] + [m for m in found if m not in API_ORDER]
-    modules = {}
-    for modname in order:
-        parent, _, leaf = modname.rpartition(".")
-        shadowed = not inspect.ismodule(getattr(importlib.import_module(parent), leaf, None))
-        if modname not in API_SKIP and not shadowed:  # e.g. the function ``qb.charge``
-            modules[modname] = importlib.import_module(modname)
+    # a module shadowed by a function of the same name (``qb.sweep``) still gets a page
+    # for the rest of what it makes public
+    modules = {m: importlib.import_module(m) for m in order if m not in API_SKIP}
 
     def objects(mod: object) -> list[tuple[str, object]]:
         pairs = [(n, getattr(mod, n, None)) for n in _public_objects(mod)]
@@ -335,6 +332,8 @@ def _write_api_pages() -> list[str]:
         own = all(e.startswith(modname + ".") for e in entries)
         current = modname if own else "qbattery"
         title = f"``{modname}``"
+        parent, _, leaf = modname.rpartition(".")
+        shadowed = parent and not inspect.ismodule(getattr(modules.get(parent, qbattery), leaf))
         lines = [
             ".. This page is written by docs/conf.py from the package; do not edit.",
             "",
@@ -343,6 +342,7 @@ def _write_api_pages() -> list[str]:
             "",
             f".. automodule:: {modname}",
             "   :no-members:",
+            *(["   :no-index:"] if shadowed else []),  # the function ``qb.sweep`` has the name
             "",
             f".. currentmodule:: {current}",
             "",
@@ -411,7 +411,32 @@ def _escape_bars(
         )
 
 
+def _resolve_unqualified(app: object, env: object, node: object, contnode: object) -> object:
+    """Resolve a docstring's relative reference (``:func:`sweep```) to the unique public
+    object of that name, wherever the API reference documents it.
+
+    Objects are documented under the name users import them by (``qbattery.sweep``),
+    while docstrings refer to them relative to the module that defines them
+    (``qbattery.sweep.run_sweep`` says ``:func:`sweep```). This is Sphinx's own "fuzzy"
+    search (``refspecific``): an unknown or ambiguous name still fails the build.
+    """
+    if node.get("refdomain") != "py" or node.get("refspecific"):  # type: ignore[attr-defined]
+        return None
+    node["refspecific"] = True  # type: ignore[index]
+    domain = env.get_domain("py")  # type: ignore[attr-defined]
+    return domain.resolve_xref(  # type: ignore[no-any-return]
+        env,
+        node["refdoc"],  # type: ignore[index]
+        app.builder,  # type: ignore[attr-defined]
+        node["reftype"],  # type: ignore[index]
+        node["reftarget"],  # type: ignore[index]
+        node,
+        contnode,
+    )
+
+
 def setup(app: object) -> None:
+    app.connect("missing-reference", _resolve_unqualified)  # type: ignore[attr-defined]
     app.connect("autodoc-process-docstring", _escape_bars)  # type: ignore[attr-defined]
     app.connect("source-read", _fill_toctrees)  # type: ignore[attr-defined]
     app.connect("build-finished", _copy_mathjax)  # type: ignore[attr-defined]

@@ -62,11 +62,10 @@ for k in ks:
     err_w = np.max(np.abs(ds.work_nsr / (k / N / np.tan(Ok * tt) ** 2) - 1))
     err_p = np.max(np.abs(ds.power_nsr / (k / N * np.tan(Ok * tt) ** 2) - 1))
     product = ds.nsr_product.values
-    print(
-        f"k = {k}: max rel. error of Eq. (8) work {err_w:.1e}, power {err_p:.1e}; "
-        f"product {product.min():.6f}…{product.max():.6f} (k²/N² = {k**2 / N**2:.6f}); "
-        f"max |product − Eq. (6) bound| = {np.max(np.abs(product - ds.tradeoff_bound)):.1e}"
-    )
+    gap = np.max(np.abs(product - ds.tradeoff_bound))
+    print(f"k = {k}: Eq. (8) max relative error: work {err_w:.0e}, power {err_p:.0e}")
+    print(f"       product {product.min():.6f} … {product.max():.6f}, k²/N² = {k**2 / N**2:.6f}")
+    print(f"       max |product − Eq. (6) bound| = {gap:.0e}")
     assert err_w < 1e-8
     assert err_p < 1e-8
     assert np.allclose(product, k**2 / N**2, rtol=1e-8)
@@ -86,9 +85,8 @@ for n in Ns:
     power_nsr.append(float(ds.power_nsr[0]))
 slope_w = np.polyfit(np.log(Ns), np.log(work_nsr), 1)[0]
 slope_p = np.polyfit(np.log(Ns), np.log(power_nsr), 1)[0]
-print(
-    f"fitted exponents at k = 2, t = 0.5: work NSR ∝ N^{slope_w:.3f}, power NSR ∝ N^{slope_p:.3f}"
-)
+print(f"fitted exponents at k = 2, t = 0.5: work NSR ∝ N^{slope_w:.3f},")
+print(f"                                    power NSR ∝ N^{slope_p:.3f}")
 
 fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
 ax.loglog(Ns, work_nsr, "o-", label=f"work NSR (slope {slope_w:.2f}; paper: +1)")
