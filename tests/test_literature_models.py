@@ -77,7 +77,8 @@ def test_heisenberg_means_match_qutip_sesolve() -> None:
 def test_isotropic_chain_charges_like_free_spins() -> None:
     """Δ = 1 commutes with the total spin; from |0…0⟩ the exchange is a constant."""
     N, omega0, Omega = 5, 0.9, 0.6
-    ds = qb.charge(qb.models.heisenberg(N, J=0.8, Delta=1.0, omega0=omega0, Omega=Omega), [0.4, 1.7])
+    bat = qb.models.heisenberg(N, J=0.8, Delta=1.0, omega0=omega0, Omega=Omega)
+    ds = qb.charge(bat, [0.4, 1.7])
     t = ds.time.values
     w = np.sqrt(Omega**2 + omega0**2 / 4)  # single-spin Rabi frequency
     excited = Omega**2 / w**2 * np.sin(w * t) ** 2
@@ -126,9 +127,7 @@ def test_syk_matches_kronecker_construction(N: int, q: int) -> None:
     number = sum(ci.T @ ci for ci in c)
     np.testing.assert_allclose(H @ number, number @ H, atol=ATOL)
     sy = np.array([[0, -1j], [1j, 0]])
-    H0 = sum(
-        -0.35 * np.kron(np.kron(np.eye(2**i), sy), np.eye(2 ** (N - i - 1))) for i in range(N)
-    )
+    H0 = sum(-0.35 * np.kron(np.kron(np.eye(2**i), sy), np.eye(2 ** (N - i - 1))) for i in range(N))
     np.testing.assert_allclose(_dense(bat.H0), H0, atol=ATOL)
     np.testing.assert_allclose(_dense(bat.H0) @ bat.state, -0.35 * N * bat.state, atol=ATOL)
 
@@ -152,9 +151,7 @@ def test_disorder_average_equals_direct_statistics() -> None:
     stat = avg.power_mean
     np.testing.assert_allclose(stat.sel(statistic="mean"), runs.mean(0), rtol=1e-12)
     np.testing.assert_allclose(stat.sel(statistic="std"), runs.std(0, ddof=1), rtol=1e-12)
-    np.testing.assert_allclose(
-        stat.sel(statistic="sem"), runs.std(0, ddof=1) / 2, rtol=1e-12
-    )
+    np.testing.assert_allclose(stat.sel(statistic="sem"), runs.std(0, ddof=1) / 2, rtol=1e-12)
     np.testing.assert_allclose(stat.sel(statistic="max"), runs.max(0), rtol=1e-12)
     assert stat.attrs["units"] == "energy/time"
     per_sample = qb.models.disorder_average(bats, times, samples=True, bounds=False)
@@ -349,3 +346,77 @@ def test_bounds_hold_on_new_models_larger(make) -> None:
     t_max = float(bat.structure.get("valid_until", 3.0))
     ds = qb.charge(bat, np.linspace(0.0, min(3.0, t_max), 9))
     assert_bounds_hold(ds)
+
+
+# ---- the gallery ------------------------------------------------------------------------------
+
+
+def test_time_of_max_power_kbody_closed_form() -> None:
+    """⟨𝒫_t⟩ = NΩ_kω0 sin(2Ω_k t) peaks at Ω_k t* = π/4 (Eq. 8)."""
+    from qbattery.gallery import time_of_max_power
+
+    t = time_of_max_power(qb.models.kbody(6, 3, Omega0=0.8), 4.0)
+    assert t == pytest.approx(np.pi / 4 / (0.5 * 0.8), rel=1e-8)
+
+
+def test_power_scaling_matches_charge() -> None:
+    from qbattery.gallery import fit_exponent, power_scaling
+
+    ds = power_scaling("tavis_cummings", [1, 3])
+    assert ds.power_mean.dims == ("N", "sample")
+    for i, N in enumerate(ds.N.values):
+        bat = qb.models.tavis_cummings(int(N), coupling=0.05)
+        t_star = float(ds.t_star.values[i, 0])
+        ref = qb.charge(bat, [t_star])
+        for name in ("power_mean", "power_nsr", "power_bound", "work_mean"):
+            assert ds[name].values[i, 0] == pytest.approx(float(ref[name].values[0]), rel=1e-12)
+        # t* is a maximum: the power is lower on either side
+        side = qb.charge(bat, [0.97 * t_star, 1.03 * t_star], bounds=False)
+        assert np.all(side.power_mean.values < ds.power_mean.values[i, 0])
+    # one cell, one photon: ⟨𝒫_t⟩ = ω λ sin(2λt), maximal at λt* = π/4
+    assert ds.t_star.values[0, 0] == pytest.approx(np.pi / 4 / 0.05, rel=1e-8)
+    assert ds.power_mean.values[0, 0] == pytest.approx(0.05, rel=1e-10)
+    assert fit_exponent([1, 2, 4], [2.0, 2.0 * 2**1.5, 2.0 * 4**1.5]) == pytest.approx(1.5)
+
+
+def test_gallery_plots_the_data(tmp_path) -> None:
+    import matplotlib.pyplot as plt
+
+    from qbattery.gallery import plot_distribution, plot_power_scaling, power_scaling
+
+    ds = power_scaling("syk", [4, 5], samples=2)
+    fig, axes = plt.subplots(1, 2)
+    drawn = plot_power_scaling(ds, axes)
+    line = next(v for k, v in drawn.items() if k.startswith("syk: ⟨P⟩"))
+    np.testing.assert_allclose(line.get_ydata(), ds.power_mean.mean("sample"), rtol=1e-14)
+    np.testing.assert_allclose(drawn["k-body parallel: 1/N"].get_ydata(), [1 / 4, 1 / 5])
+    collective = drawn["k-body collective ∝ N"].get_ydata()
+    np.testing.assert_allclose(collective / collective[0], [1.0, 5 / 4])
+    plt.close(fig)
+    da = qb.distribution(qb.models.kbody(4, 2), np.linspace(0, 2, 5), "work")
+    mesh = plot_distribution(da)
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(da.shape[::-1]), da.values.T)
+    plt.close("all")
+
+
+def test_gallery_command_writes_files(tmp_path) -> None:
+    from qbattery.cli import main
+
+    code = main(["gallery", "--out", str(tmp_path), "--model", "tavis_cummings", "--quick"])
+    assert code == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    for stem in ("gallery_tavis_cummings", "distribution_tavis_cummings"):
+        assert {f"{stem}.png", f"{stem}.pdf", f"{stem}.nc"} <= names
+    rows = (tmp_path / "exponents.csv").read_text().splitlines()
+    assert rows[0].startswith("model,N,power_exponent")
+    assert rows[1].startswith("tavis_cummings,1-8,")
+    ds = xr.open_dataset(tmp_path / "gallery_tavis_cummings.nc")
+    assert ds.power_nsr.attrs["eq"] == "(4)"
+    ds.close()
+
+
+def test_gallery_unknown_model() -> None:
+    from qbattery.gallery import power_scaling
+
+    with pytest.raises(InvalidInputError, match="unknown gallery model 'ising'"):
+        power_scaling("ising")

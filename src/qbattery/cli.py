@@ -37,6 +37,7 @@ from qbattery.errors import QBatteryError
 #: ↓↓↓ other helpers: add your module here ↓↓↓
 COMMAND_MODULES: list[str] = [
     "qbattery._sweep_cli",  # sweep, design (issue 5)
+    "qbattery.gallery",  # gallery (issue 6)
 ]
 #: ↑↑↑ ------------------------------------ ↑↑↑
 
