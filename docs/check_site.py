@@ -65,13 +65,14 @@ class Report:
 
 
 #: the home page, the API reference (overview, a module, a function with math), the
-#: Concepts page and one tutorial
+#: Concepts page, the readings of the paper and one tutorial
 PAGES = [
     Page("index.html", 0, True),
     Page("api.html", 0, False),
     Page("gen_modules/api/qbattery.models.html", 0, False),
     Page("gen_modules/generated/qbattery.models.kbody.html", 0, True),
     Page("concepts.html", 4, True),
+    Page("readings.html", 0, False),
     Page("auto_examples/plot_1_kbody_scaling.html", 2, True),
 ]
 

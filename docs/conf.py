@@ -142,6 +142,7 @@ html_show_sourcelink = False
 html_favicon = "_static/favicon.svg"
 html_theme_options = {
     "navbar_align": "left",
+    "header_links_before_dropdown": 8,
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "footer_start": ["copyright"],
@@ -149,7 +150,7 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_context = {"default_mode": "light"}
-html_sidebars = {page: [] for page in ("index", "getting-started", "concepts", "changelog")}
+html_sidebars = {p: [] for p in ("index", "getting-started", "concepts", "readings", "changelog")}
 
 # -- pages of the feature guides -----------------------------------------------------------
 #: Markdown guides written next to the features (docs/<name>.md), in the order they appear
@@ -159,7 +160,9 @@ FEATURE_GUIDES = ["engines", "scaling", "sweeps", "cli"]
 #: top-level pages placed explicitly by index.md
 SITE_PAGES = {"index", "getting-started", "concepts", "readings", "changelog"}
 _FEATURE_MARK = "% feature guides (filled in by conf.py)"
-_OPTIONAL_RE = re.compile(r"^(?P<indent>\s*)(?P<name>/?[\w-]+) *% optional$", re.M)
+_OPTIONAL_RE = re.compile(
+    r"^(?P<indent>\s*)(?P<entry>(?:[^<\n%]*<)?(?P<name>/?[\w-]+)>?) *% optional$", re.M
+)
 _OPTIONAL_LINE_RE = re.compile(r"^(?P<line>.*?) *% optional-line (?P<name>[\w-]+)$", re.M)
 
 
@@ -173,7 +176,7 @@ def _fill_toctrees(app: object, docname: str, source: list[str]) -> None:
 
     def keep(m: re.Match[str]) -> str:
         name = m["name"].lstrip("/")
-        return f"{m['indent']}{m['name']}" if (DOCS / f"{name}.md").exists() else ""
+        return f"{m['indent']}{m['entry']}" if (DOCS / f"{name}.md").exists() else ""
 
     text = _OPTIONAL_RE.sub(keep, text)
     text = _OPTIONAL_LINE_RE.sub(

@@ -111,12 +111,15 @@ def test_escape_bars_leaves_math_and_doctests(conf: object) -> None:
 def test_optional_pages_drop_out(conf: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """A toctree entry or line for a guide not (yet) written is removed, a written one kept."""
     source = [
-        "```{toctree}\ngetting-started % optional\nno-such-page % optional\n```\n"
+        "```{toctree}\ngetting-started % optional\nno-such-page % optional\n"
+        "Start <getting-started> % optional\nGone <no-such-page> % optional\n```\n"
         "See {doc}`/no-such-page`. % optional-line no-such-page\n"
         "See {doc}`concepts`. % optional-line concepts\n"
     ]
     conf._fill_toctrees(None, "index", source)  # type: ignore[attr-defined]
-    assert source[0] == "```{toctree}\ngetting-started\n\n```\n\nSee {doc}`concepts`.\n"
+    assert source[0] == (
+        "```{toctree}\ngetting-started\n\nStart <getting-started>\n\n```\n\nSee {doc}`concepts`.\n"
+    )
 
 
 def test_feature_guides_are_listed(
