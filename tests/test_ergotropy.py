@@ -103,3 +103,53 @@ def test_ergotropy_variables_schema_and_opt_out() -> None:
     assert "Allahverdyan" in ds.ergotropy.attrs["eq"]
     off = qb.charge(qb.models.single_qubit(), [0.3], ergotropy=False)
     assert "ergotropy" not in off
+
+
+def test_kbody_million_cells_from_hints() -> None:
+    """Engine-agnostic route at N = 10⁶: ⟨W_t⟩ from any engine plus the structure hints
+    (H0's binomial spectrum, ⟨H0⟩_0); no 2^N object is formed."""
+    from qbattery.engines.base import Engine, Moments, ObservableMoments
+    from qbattery.ergotropy import ergotropy_variables
+
+    N, k, omega0 = 10**6, 4, 1.3
+    bat = qb.models.kbody(N, k, omega0=omega0)
+    t = np.array([0.0, 1.0, 5.0])
+    stored = N * omega0 * np.sin(k / N * t) ** 2  # Eq. (8)
+    zeros = np.zeros(t.size)
+    obs = ObservableMoments(stored, stored**2, zeros.astype(complex), 0.0)
+    moments = Moments(t, obs, obs, zeros.astype(complex), np.ones(t.size))
+
+    class NoSpectrum(Engine):
+        name = "stub"
+
+        @classmethod
+        def supports(cls, battery):  # pragma: no cover - not called
+            return None
+
+        @classmethod
+        def memory_estimate(cls, battery, ntimes):  # pragma: no cover - not called
+            return 0
+
+        def moments(self, times):  # pragma: no cover - not called
+            raise NotImplementedError
+
+        def fisher(self, times, which):  # pragma: no cover - not called
+            return None
+
+    notes: dict[str, str] = {}
+    out = ergotropy_variables(bat, NoSpectrum(bat), moments, notes)
+    assert notes == {}
+    np.testing.assert_allclose(out["passive_energy"], -N * omega0 / 2, rtol=1e-15)
+    np.testing.assert_allclose(out["ergotropy"], stored, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("omega0", [1.7, -0.6])
+def test_uniform_field_spectrum_hint_matches_dense(omega0: float) -> None:
+    from qbattery.ergotropy import uniform_field_spectrum
+
+    for bat in (qb.models.kbody(5, 2, omega0=omega0), qb.models.ising(5, 3, omega0=omega0)):
+        levels, mult = bat.structure["H0_spectrum"]()
+        expanded = np.repeat(levels, mult.astype(int))
+        np.testing.assert_allclose(expanded, np.linalg.eigvalsh(bat.dense("H0")), atol=1e-12)
+    levels, _ = uniform_field_spectrum(5, omega0)
+    assert np.all(np.diff(levels) > 0)

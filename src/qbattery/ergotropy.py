@@ -232,3 +232,25 @@ def battery_ergotropy(
         pops = np.clip(np.linalg.eigvalsh((rho_b + rho_b.conj().T) / 2), 0.0, None)
         out[n] = energy - passive_energy(pops, levels, mult)
     return out
+
+
+def uniform_field_spectrum(N: int, omega0: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Spectrum of H0 = −(ω0/2) Σ_i σ_z^{(i)} on N qubits: levels and multiplicities.
+
+    Levels −(ω0/2)(N − 2m), m = 0…N, with multiplicity C(N, m) (a float; ``inf`` where
+    it overflows, which :func:`passive_energy` handles). A ``structure["H0_spectrum"]``
+    hint for the k-body models at any N.
+
+    Examples
+    --------
+    >>> levels, mult = uniform_field_spectrum(3, 2.0)
+    >>> levels.tolist(), mult.tolist()
+    ([-3.0, -1.0, 1.0, 3.0], [1.0, 3.0, 3.0, 1.0])
+    """
+    from scipy.special import comb
+
+    m = np.arange(N + 1)
+    order = -1.0 if omega0 < 0 else 1.0  # increasing levels
+    levels = -(omega0 / 2) * (N - 2 * m) * order
+    mult = comb(N, m, exact=False)
+    return np.asarray(levels, dtype=float), np.asarray(mult, dtype=float)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 import numpy as np
 
 from qbattery.battery import Battery
+from qbattery.ergotropy import uniform_field_spectrum
 from qbattery.errors import InvalidInputError
 from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.operators import PauliSum, ProductState
@@ -133,5 +135,6 @@ def ising(
             "E_min": e_min,
             "E_max": e_max,
             "H0_initial": -(omega0 / 2) * N,  # ⟨0…0|H0|0…0⟩
+            "H0_spectrum": partial(uniform_field_spectrum, N, omega0),  # for ergotropy
         },
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 
 from qbattery.battery import Battery
+from qbattery.ergotropy import uniform_field_spectrum
 from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.operators import PauliSum, ProductState
 
@@ -70,6 +72,7 @@ def kbody(N: int, k: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
             "omega0": omega0,
             "Omega0": Omega0,
             "H0_initial": -(omega0 / 2) * N,  # ⟨0…0|H0|0…0⟩
+            "H0_spectrum": partial(uniform_field_spectrum, N, omega0),  # for ergotropy
         },
     )
 
