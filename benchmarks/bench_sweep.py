@@ -1,0 +1,117 @@
+"""Issue 5 benchmark: a sweep on a LocalCluster with 2 workers vs the same points in a loop.
+
+Both run the same task function (:func:`qbattery.sweep.compute_point`: build the model,
+``qb.charge`` with the dense engine and Fisher bounds, BLAS capped to one thread).
+
+* serial: a plain loop over the grid points in this process, no store;
+* cluster: ``run_sweep(..., client=<LocalCluster, 2 single-threaded workers>)`` writing
+  every point to a Zarr store (template, one region write per point, completion
+  record), started before the clock (its start-up time is its own column).
+
+Speed-up = serial / cluster. Overhead per task = (2 × cluster − serial) / points: the
+worker time per task not spent computing (scheduling, transfers, the driver's store
+writes, load imbalance at the end). Also measured alone: one no-op Dask task round trip
+and one store write. Target (issue 5): ≥ 1.6× on 2 cores for tasks longer than 0.5 s.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qbattery._sweep_store import _ZarrWriter
+from qbattery.sweep import PointResult, compute_point, make_spec, run_sweep
+
+TIMES = np.linspace(0.0, 3.0, 61)
+
+
+def _cases(quick: bool) -> list[tuple[str, dict[str, list[Any]]]]:
+    omegas = [float(v) for v in np.linspace(0.5, 3.0, 6 if quick else 23)]
+    more = [*omegas, 3.5, 4.0, 4.5]
+    return [
+        ("kbody N=9 (long tasks)", {"N": [9], "k": list(range(1, 10)), "Omega0": omegas}),
+        ("kbody N=7 (short tasks)", {"N": [7], "k": list(range(1, 8)), "Omega0": more}),
+    ]
+
+
+def _serial(spec: Any) -> tuple[float, list[PointResult]]:
+    started = time.perf_counter()
+    results = [
+        compute_point(spec.fn, idx, spec.point(idx), spec.times, spec.engine, spec.bounds)
+        for idx in spec.indices()
+    ]
+    return time.perf_counter() - started, results
+
+
+def _noop(x: int) -> int:
+    return x
+
+
+def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
+    import distributed
+
+    rows: list[dict[str, Any]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="qb-bench-sweep-"))
+    try:
+        started = time.perf_counter()
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = distributed.Client(cluster)
+        client.run(lambda: __import__("qbattery.sweep"))  # workers import qbattery once
+        t_start = time.perf_counter() - started
+        with cluster, client:
+            n_noop = 200 if quick else 1000
+            t0 = time.perf_counter()
+            futures = client.map(_noop, range(n_noop), pure=False)
+            for _ in distributed.as_completed(futures):
+                pass
+            noop_ms = (time.perf_counter() - t0) / n_noop * 1e3
+            for label, grid in _cases(quick):
+                spec = make_spec("kbody", grid, TIMES, engine="dense")
+                t_serial, results = _serial(spec)
+                store = tmp / f"{len(rows)}.zarr"
+                t0 = time.perf_counter()
+                report = run_sweep(
+                    "kbody", grid, TIMES, engine="dense", client=client, store=store, progress=False
+                )
+                t_cluster = time.perf_counter() - t0
+                assert report.computed == spec.size
+                writer = _ZarrWriter(spec, tmp / f"w{len(rows)}.zarr")
+                t0 = time.perf_counter()
+                for result in results:
+                    writer.write(result)
+                write_ms = (time.perf_counter() - t0) / len(results) * 1e3
+                rows.append(
+                    {
+                        "case": label,
+                        "points": spec.size,
+                        "mean task (s)": t_serial / spec.size,
+                        "serial (s)": t_serial,
+                        "cluster start (s)": t_start,
+                        "cluster sweep (s)": t_cluster,
+                        "speed-up": t_serial / t_cluster,
+                        "speed-up incl. start": t_serial / (t_cluster + t_start),
+                        "overhead/task (ms)": (2 * t_cluster - t_serial) / spec.size * 1e3,
+                        "store write/point (ms)": write_ms,
+                        "no-op task (ms)": noop_ms,
+                    }
+                )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    title = "sweep: LocalCluster, 2 single-threaded workers, vs a serial loop (dense, bounds)"
+    return title, rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from run import print_table
+
+    print_table(*run("--quick" in sys.argv))
