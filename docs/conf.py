@@ -190,6 +190,16 @@ def _fill_toctrees(app: object, docname: str, source: list[str]) -> None:
     source[0] = text
 
 
+def _reread_marked(app: object, env: object, *changes: set[str]) -> list[str]:
+    """Re-read the pages whose toctrees depend on which guides exist, on every build."""
+    marked = []
+    for path in [*DOCS.glob("*.md"), *DOCS.glob("how-to/*.md")]:
+        text = path.read_text()
+        if "% optional" in text or _FEATURE_MARK in text:
+            marked.append(path.relative_to(DOCS).with_suffix("").as_posix())
+    return marked
+
+
 def _copy_mathjax(app: object, exc: Exception | None) -> None:
     """Copy the parts of MathJax that tex-chtml.js loads into ``_static/mathjax``."""
     if exc is not None or getattr(app, "builder", None) is None:
@@ -442,6 +452,7 @@ def setup(app: object) -> None:
     app.connect("missing-reference", _resolve_unqualified)  # type: ignore[attr-defined]
     app.connect("autodoc-process-docstring", _escape_bars)  # type: ignore[attr-defined]
     app.connect("source-read", _fill_toctrees)  # type: ignore[attr-defined]
+    app.connect("env-get-outdated", _reread_marked)  # type: ignore[attr-defined]
     app.connect("build-finished", _copy_mathjax)  # type: ignore[attr-defined]
 
 
