@@ -96,7 +96,13 @@ def pauli_string_sparse(n: int, ops: Mapping[int, str]) -> sp.csr_array:
 
 
 def sum_z(n: int) -> sp.csr_array:
-    """Σ_j σ_z^(j) on ``n`` qubits (diagonal, scipy.sparse)."""
+    """Σ_j σ_z^(j) on ``n`` qubits (diagonal, scipy.sparse).
+
+    Examples
+    --------
+    >>> sum_z(2).diagonal().tolist()
+    [2.0, 0.0, 0.0, -2.0]
+    """
     b = np.arange(1 << n, dtype=np.int64)
     ones = np.zeros(b.shape, dtype=np.int64)
     for j in range(n):
@@ -105,7 +111,13 @@ def sum_z(n: int) -> sp.csr_array:
 
 
 def x_string_sum(n: int, blocks: list[list[int]]) -> sp.csr_array:
-    """Σ_blocks ⊗_{j∈block} σ_x^(j) on ``n`` qubits (scipy.sparse)."""
+    """Σ_blocks ⊗_{j∈block} σ_x^(j) on ``n`` qubits (scipy.sparse).
+
+    Examples
+    --------
+    >>> x_string_sum(2, [[0, 1]]).toarray().real.astype(int).tolist()
+    [[0, 0, 0, 1], [0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0]]
+    """
     total = sp.csr_array((1 << n, 1 << n), dtype=float)
     for block in blocks:
         total = total + pauli_string_sparse(n, dict.fromkeys(block, "X"))

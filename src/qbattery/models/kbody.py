@@ -78,10 +78,36 @@ def kbody(N: int, k: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
 
 
 def parallel(N: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
-    """Parallel (local) charging: ``kbody(N, 1)``."""
+    """Parallel (local) charging: ``kbody(N, 1)``.
+
+    Examples
+    --------
+    The NSR product is 1/N² at all times (Eq. 9, E8):
+
+    >>> import numpy as np, qbattery as qb
+    >>> bat = qb.models.parallel(4)
+    >>> bat.params["k"], bat.params["scheme"]
+    (1, 'parallel')
+    >>> ds = qb.charge(bat, np.array([0.3, 0.9]), bounds=False)
+    >>> bool(np.allclose(ds.nsr_product, 1 / 4**2, rtol=1e-10))
+    True
+    """
     return kbody(N, 1, omega0, Omega0)
 
 
 def collective(N: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
-    """Collective (fully non-local) charging: ``kbody(N, N)``."""
+    """Collective (fully non-local) charging: ``kbody(N, N)``.
+
+    Examples
+    --------
+    The NSR product is 1 at all times (Eq. 9, E8):
+
+    >>> import numpy as np, qbattery as qb
+    >>> bat = qb.models.collective(4)
+    >>> bat.params["k"], bat.params["scheme"]
+    (4, 'collective')
+    >>> ds = qb.charge(bat, np.array([0.3, 0.9]), bounds=False)
+    >>> bool(np.allclose(ds.nsr_product, 1.0, rtol=1e-10))
+    True
+    """
     return kbody(N, N, omega0, Omega0)
