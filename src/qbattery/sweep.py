@@ -106,7 +106,7 @@ def compute_point(
         except Exception as exc:
             return PointResult(index, FAILED, None, error=_describe(exc))
         try:
-            ds = charge(battery, times, engine, bounds=bounds)
+            ds = charge(battery, times, engine, bounds=bounds, ergotropy=False, progress=False)
             values = np.stack([np.asarray(ds[v].values, dtype=float) for v in SWEEP_VARIABLES])
         except Exception as exc:
             return PointResult(index, FAILED, None, error=_describe(exc))
@@ -141,10 +141,12 @@ class SweepReport:
         dims = list(ds["status"].dims)
         shape = " × ".join(f"{ds.sizes[d]} {d}" for d in dims)
         done = int((ds["status"] == DONE).sum())
+        where = (
+            f" on {self.workers} worker{'s' if self.workers != 1 else ''}" if self.computed else ""
+        )
         lines = [
             f"sweep of {ds.attrs.get('model')!r} over {shape} = {self.total} points: "
-            f"{done} done ({self.computed} computed now in {self.elapsed_s:.1f} s on "
-            f"{self.workers} worker{'s' if self.workers != 1 else ''}, "
+            f"{done} done ({self.computed} computed now in {self.elapsed_s:.1f} s{where}, "
             f"{self.stored_before} already in the store), {len(self.invalid)} invalid, "
             f"{len(self.failed)} failed"
         ]
