@@ -90,7 +90,12 @@ def test_threaded_dask_cluster_gives_the_serial_result() -> None:
     assert report.workers == 2
     assert report.computed == 9
     serial = qb.sweep("kbody", GRID, TIMES, engine="dense", client="serial")
-    xr.testing.assert_identical(report.dataset, serial)
+    # worker threads share one process, so BLAS thread limits (threadpoolctl) race
+    # between them: equal to rounding, not bitwise (process workers are bitwise equal)
+    xr.testing.assert_allclose(report.dataset, serial, rtol=1e-12, atol=1e-14)
+    xr.testing.assert_identical(
+        report.dataset[["status", "error", "engine"]], serial[["status", "error", "engine"]]
+    )
 
 
 def test_store_round_trip_equals_memory(tmp_path: Path) -> None:
