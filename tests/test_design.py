@@ -160,6 +160,26 @@ def test_sweep_design_matches_a_search_with_charge() -> None:
     np.testing.assert_allclose(d.power_mean, best[2], rtol=1e-10)
 
 
+def test_impossible_sweep_design_reports_the_best_grid_values() -> None:
+    N, a, b = 4, 1e-6, 5.0
+    times = np.linspace(0.05, 3.0, 60)
+    with pytest.raises(InfeasibleTargetError, match=r"of ising with N = 4 meets power NSR") as info:
+        qb.design(N, "ising", max_power_nsr=a, max_work_nsr=b, times=times)
+    best = info.value.design.best["lowest_power_nsr"]
+    assert best is not None
+    lowest = (math.inf, 0, 0.0)
+    for s in range(1, N + 1):
+        ds = qb.charge(qb.models.ising(N, s), times, bounds=False)
+        ok = (ds.power_mean > 0) & (ds.work_nsr <= b)
+        noise = np.where(ok, ds.power_nsr, np.inf)
+        i = int(np.argmin(noise))
+        if noise[i] < lowest[0]:
+            lowest = (float(noise[i]), s, float(times[i]))
+    np.testing.assert_allclose(best["power_nsr"], lowest[0], rtol=1e-10)
+    assert (best["s"], best["time"]) == (lowest[1], lowest[2])
+    assert best["power_nsr"] > a
+
+
 def test_kbody_sweep_design_agrees_with_the_closed_form() -> None:
     N = 6
     exact = qb.design(N, max_power_nsr=0.3, max_work_nsr=0.4)
