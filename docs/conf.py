@@ -59,6 +59,7 @@ exclude_patterns = [
     "auto_examples/*.zip",
     "auto_examples/*.md5",
     "auto_examples/*.codeobj.json",
+    "gen_modules/variables.md",  # included by getting-started.md, not a page of its own
 ]
 templates_path = ["_templates"]
 

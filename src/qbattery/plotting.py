@@ -5,7 +5,7 @@ Every builder takes the axes to draw on (``None`` creates a new
 :class:`Drawn` record of what it drew: the figure, its axes by panel and every line by
 (panel, variable, parameter value). Nothing here calls ``plt.show()`` or touches pyplot
 state. Axis labels come from the variables' ``long_name`` and ``units`` attributes
-(:mod:`qbattery._dataset`).
+(``qbattery._dataset``).
 
 On logarithmic axes (NSRs, their product) values ≤ 0 cannot be drawn: they are left out
 (NaN), which is where an Eq. (5) bound is trivial (cot²θ − f ≤ 0).

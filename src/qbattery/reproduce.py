@@ -697,6 +697,7 @@ def write_figures(data: dict[str, xr.Dataset], out: Path) -> list[Path]:
     return files
 
 
+#: column names of ``checks.csv``, in order (the fields of :class:`Row`)
 CSV_COLUMNS = tuple(f.name for f in fields(Row))
 
 

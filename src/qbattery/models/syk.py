@@ -121,7 +121,7 @@ def syk(
     After Rossini, Andolina, Rosa, Carrega and Polini, *Quantum advantage in the
     charging process of Sachdev-Ye-Kitaev batteries*, Phys. Rev. Lett. **125**, 236402
     (2020): the N two-level cells, mapped to complex fermions by Jordan–Wigner
-    (:func:`jordan_wigner`), start in the ground state of a field transverse to the
+    (``jordan_wigner``), start in the ground state of a field transverse to the
     conserved fermion number, and charging switches the field off and the all-to-all
     random SYK-q interaction on:
 
@@ -131,7 +131,7 @@ def syk(
 
     so H = H0 + HC = H_SYK (a sudden quench), P0 = −i[H0, H_SYK], and |ψ0⟩ = ⊗|+y⟩
     (σ_y = +1 on every site). With σ_z in H0 the battery would commute with H_SYK and
-    never charge. Couplings: :func:`syk_couplings` (Gaussian, reproducible from
+    never charge. Couplings: ``syk_couplings`` (Gaussian, reproducible from
     ``seed``; q = 2 is the non-interacting SYK-2 that Rossini et al. contrast with
     q = 4). Conventions (field direction and sign, coupling normalisation) are this
     package's; they rescale energies and times but not NSRs at matching times.
