@@ -17,8 +17,6 @@ import qbattery as qb
 from qbattery.design import InfeasibleTargetError, pareto_front
 from qbattery.errors import InvalidInputError
 
-pytest.importorskip("threadpoolctl", reason="sweep designs need the dask extra")
-
 
 def brute_force_kbody(
     N: int,

@@ -18,8 +18,11 @@ import threading
 import time
 from pathlib import Path
 
+import distributed  # the dask extra is part of the dev extra: fail loudly without it
 import numpy as np
+import psutil
 import pytest
+import threadpoolctl
 import xarray as xr
 
 import qbattery as qb
@@ -37,9 +40,6 @@ from qbattery.sweep import (
     run_sweep,
 )
 from tests.sweep_models import logged_points
-
-threadpoolctl = pytest.importorskip("threadpoolctl", reason="needs the dask extra")
-distributed = pytest.importorskip("distributed", reason="needs the dask extra")
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "tests.sweep_models:counting_kbody"
@@ -473,7 +473,6 @@ def test_sigkill_then_rerun_computes_only_missing_points(tmp_path: Path, task_lo
 
 
 def _alive(pid: int) -> bool:
-    psutil = pytest.importorskip("psutil")
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
