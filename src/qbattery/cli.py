@@ -28,8 +28,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
+
+try:  # typer ≥ 0.20 ships its own copy of click as typer._click
+    from typer._click import exceptions as _click_exceptions
+except ImportError:  # pragma: no cover - older typer runs on the click package
+    from click import exceptions as _click_exceptions  # type: ignore[no-redef]
 
 from qbattery.errors import QBatteryError
 
@@ -210,6 +214,12 @@ def run_command(
     typer.echo(result.summary())
 
 
+#: ``qbattery`` without arguments (click ≥ 8.2 raises this to show the help)
+_NO_ARGS: type[Exception] = getattr(
+    _click_exceptions, "NoArgsIsHelpError", type("_Never", (Exception,), {})
+)
+
+
 def _one_line(message: str) -> str:
     return " ".join(str(message).split())
 
@@ -230,12 +240,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command = typer.main.get_command(build_app())
         rv = command.main(args=args, prog_name="qbattery", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        typer.echo(exc.ctx.get_help() if exc.ctx is not None else HELP)
+    except _NO_ARGS as exc:
+        ctx = getattr(exc, "ctx", None)
+        typer.echo(ctx.get_help() if ctx is not None else HELP)
         return EXIT_OK
-    except click.ClickException as exc:
+    except _click_exceptions.ClickException as exc:
         return _fail(exc.format_message())
-    except click.exceptions.Abort:
+    except typer.Abort:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except QBatteryError as exc:
         return _fail(str(exc))

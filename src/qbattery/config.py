@@ -93,6 +93,8 @@ class OperatorSource:
 
     path: Path
     key: str | None = None
+    #: the entry as written in the file (e.g. ``"ops.npz:H0"``), recorded in the result
+    spec: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}:{self.key}" if self.key else str(self.path)
@@ -169,7 +171,7 @@ class RunConfig:
         arrays = {key: src.load(key) for key, src in self.operators.items()}
         opts = dict(self.battery_options)
         name = opts.pop("name", None) or "custom"
-        params = {key: str(src) for key, src in self.operators.items()}
+        params = {key: src.spec for key, src in self.operators.items()}
         return Battery(
             arrays["H0"],
             arrays["HC"],
@@ -288,13 +290,13 @@ def _operator_source(where: str, base: Path, key: str, value: Any) -> OperatorSo
                 f'{where}: [battery] {key} = "{value}" names an .npz archive; add the '
                 f'array\'s key, e.g. "{file}:{key}"'
             )
-        return OperatorSource(path, name)
+        return OperatorSource(path, name, value)
     if path.suffix == ".npy":
         if sep:
             raise ConfigError(
                 f'{where}: [battery] {key} = "{value}": a .npy file holds one array, drop ":{name}"'
             )
-        return OperatorSource(path)
+        return OperatorSource(path, None, value)
     raise ConfigError(
         f'{where}: [battery] {key} = "{value}" must end in .npy or .npz (with ":key"); '
         "save arrays with np.save / np.savez"

@@ -480,7 +480,8 @@ def plot_dataset(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> Drawn:
 
     Rows: means and fidelity; variances and speed angles θ^W (solid), θ^P (dashed);
     NSRs with their Eq. (5) bounds (dotted) and the NSR product with the Eq. (6)
-    trade-off bound (dotted), on log scales. A variable that is NaN throughout (e.g.
+    trade-off bound (dotted), on log scales. Each panel's y label is its (first)
+    variable's ``long_name [units]``; two-line panels have a legend. A variable that is NaN throughout (e.g.
     bounds not computed) is drawn as an empty line, and its note is shown in the panel.
 
     Parameters
@@ -524,17 +525,22 @@ def plot_dataset(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> Drawn:
             if note and not np.isfinite(ds[name].values).any():
                 ax.text(0.5, 0.5, f"{name}: {note}", transform=ax.transAxes, ha="center",
                         va="center", fontsize="x-small", wrap=True)  # fmt: skip
-        ax.set_ylabel(_panel_label(ds, list(names), styles[: len(names)]), fontsize="small")
+        ax.set_ylabel(axis_label(ds[panel], width=40), fontsize="small")
+        if len(names) > 1:
+            ax.legend(
+                handles=[drawn.lines[(panel, n, None)] for n in names],
+                labels=[SYMBOLS.get(n, n) for n in names],
+                fontsize="small",
+                frameon=False,
+            )
         if log:
             _log_limits(ax, [ds[n].values for n in names])
         drawn.axes[panel] = ax
     _time_limits(axs, ds)
     if axes is None:
         params = ", ".join(f"{k[6:]}={v}" for k, v in ds.attrs.items() if k.startswith("param_"))
-        drawn.figure.suptitle(
-            f"{ds.attrs.get('model', '')} ({params}); engine {ds.attrs.get('engine', '?')}",
-            fontsize="medium",
-        )
+        title = f"{ds.attrs.get('model', '')} ({params}); engine {ds.attrs.get('engine', '?')}"
+        drawn.figure.suptitle("\n".join(textwrap.wrap(title, 140)), fontsize="medium")
     return drawn
 
 
