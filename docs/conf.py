@@ -161,6 +161,7 @@ FEATURE_GUIDES = ["engines", "scaling", "sweeps", "cli"]
 #: top-level pages placed explicitly by index.md
 SITE_PAGES = {"index", "getting-started", "concepts", "readings", "changelog"}
 _FEATURE_MARK = "% feature guides (filled in by conf.py)"
+_API_MARK = ".. API pages (filled in by conf.py)"
 _OPTIONAL_RE = re.compile(
     r"^(?P<indent>\s*)(?P<entry>(?:[^<\n%]*<)?(?P<name>/?[\w-]+)>?) *% optional$", re.M
 )
@@ -183,6 +184,8 @@ def _fill_toctrees(app: object, docname: str, source: list[str]) -> None:
     text = _OPTIONAL_LINE_RE.sub(
         lambda m: m["line"] if (DOCS / f"{m['name']}.md").exists() else "", text
     )
+    if _API_MARK in text:
+        text = text.replace(_API_MARK, _api_index())
     if _FEATURE_MARK in text:
         present = _top_level_guides()
         ordered = [g for g in FEATURE_GUIDES if g in present]
@@ -192,11 +195,11 @@ def _fill_toctrees(app: object, docname: str, source: list[str]) -> None:
 
 
 def _reread_marked(app: object, env: object, *changes: set[str]) -> list[str]:
-    """Re-read the pages whose toctrees depend on which guides exist, on every build."""
+    """Re-read the pages whose toctrees depend on which guides and modules exist."""
     marked = []
-    for path in [*DOCS.glob("*.md"), *DOCS.glob("how-to/*.md")]:
+    for path in [*DOCS.glob("*.md"), *DOCS.glob("*.rst"), *DOCS.glob("how-to/*.md")]:
         text = path.read_text()
-        if "% optional" in text or _FEATURE_MARK in text:
+        if "% optional" in text or _FEATURE_MARK in text or _API_MARK in text:
             marked.append(path.relative_to(DOCS).with_suffix("").as_posix())
     return marked
 
@@ -380,6 +383,23 @@ def _write_api_pages() -> list[str]:
 
 
 API_PAGES = _write_api_pages()
+
+
+def _api_index() -> str:
+    """A table of the API pages, in :data:`API_ORDER`, each with its module's summary."""
+    rows, entries = [], []
+    for modname in API_PAGES:
+        doc = inspect.getdoc(importlib.import_module(modname)) or ""
+        paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+        summary = paragraph.split(". ")[0].rstrip(".") + "." if paragraph else ""
+        page = f"gen_modules/api/{modname}"
+        rows += [f"   * - :doc:`{modname} <{page}>`", f"     - {summary}"]
+        entries.append(f"   {page}")
+    table = [".. list-table::", "   :widths: 35 65", "", *rows]
+    toctree = [".. toctree::", "   :hidden:", "   :maxdepth: 1", "", *entries]
+    return "\n".join([*table, "", *toctree, ""])
+
+
 # the pages above are new on a first build: name them, so autosummary reads them even
 # when an incremental build's environment does not know them yet
 autosummary_generate = ["api.rst", *(f"gen_modules/api/{m}.rst" for m in API_PAGES)]
