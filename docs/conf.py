@@ -391,7 +391,8 @@ def _api_index() -> str:
     for modname in API_PAGES:
         doc = inspect.getdoc(importlib.import_module(modname)) or ""
         paragraph = " ".join(doc.strip().split("\n\n")[0].split())
-        summary = paragraph.split(". ")[0].rstrip(".") + "." if paragraph else ""
+        first = re.split(r"\.\s+(?=[A-Z])", paragraph)[0]  # not at "Eq. 5"
+        summary = first.rstrip(".") + "." if paragraph else ""
         page = f"gen_modules/api/{modname}"
         rows += [f"   * - :doc:`{modname} <{page}>`", f"     - {summary}"]
         entries.append(f"   {page}")
