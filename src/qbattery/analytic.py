@@ -123,7 +123,22 @@ def _closed_forms(
         out["passive_energy"] = np.full(t.shape, passive)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["charging_efficiency"] = out["ergotropy"] / out["work_mean"]
-    return out
+    return {name: out[name] for name in _ORDER if name in out}
+
+
+#: the order in which ``qb.charge`` lists its variables
+_ORDER = (
+    *(f"{w}_{q}" for w in ("work", "power") for q in ("mean", "var", "nsr", "f", "angle", "bound")),
+    "nsr_product",
+    "tradeoff_bound",
+    "tradeoff_sum_bound",
+    "fidelity",
+    "work_fisher",
+    "power_fisher",
+    "ergotropy",
+    "passive_energy",
+    "charging_efficiency",
+)
 
 
 def single_qubit(
