@@ -23,10 +23,11 @@ def _is_lazy(obj: Any) -> bool:
     return hasattr(obj, "to_dense") and hasattr(obj, "shape") and not isinstance(obj, np.ndarray)
 
 
-def as_operator(name: str, op: OperatorLike) -> Operator:
+def as_operator(name: str, operator: OperatorLike) -> Operator:
     """Convert numpy / scipy.sparse / ``qutip.Qobj`` / PauliSum input to an operator."""
+    op: Any = operator
     if _is_lazy(op):
-        return op  # type: ignore[no-any-return]
+        return op
     if is_qobj(op):
         if op.shape[0] > _QOBJ_DENSE_MAX:
             op = op.data_as("csr_matrix")
@@ -48,8 +49,9 @@ def as_operator(name: str, op: OperatorLike) -> Operator:
     return np.asarray(arr, dtype=np.result_type(arr.dtype, np.float64))
 
 
-def as_state(state: StateLike) -> np.ndarray | Any:
+def as_state(given: StateLike) -> np.ndarray | Any:
     """Convert a ket (``(d,)``, ``(d, 1)``) or density matrix (``(d, d)``) to an array."""
+    state: Any = given
     if _is_lazy(state):
         return state
     if is_qobj(state):
@@ -91,7 +93,7 @@ def _op_check(name: str, op: Operator, atol: float) -> int:
 def commutator_power(H0: Operator, HC: Operator) -> Operator:
     """P0 = −i[H0, HC] (Sec. II, Eq. A6), for arrays, sparse arrays or PauliSums."""
     if _is_lazy(H0) and hasattr(H0, "commutator"):
-        return -1j * H0.commutator(HC)  # type: ignore[no-any-return]
+        return -1j * H0.commutator(HC)  # type: ignore[arg-type]
     if sp.issparse(H0) or sp.issparse(HC):
         a = sp.csr_array(H0)
         b = sp.csr_array(HC)
@@ -102,7 +104,7 @@ def commutator_power(H0: Operator, HC: Operator) -> Operator:
 def add_operators(a: Operator, b: Operator) -> Operator:
     """a + b for any mix of arrays, sparse arrays and PauliSums."""
     if _is_lazy(a) or _is_lazy(b):
-        return a + b  # type: ignore[no-any-return, operator]
+        return a + b
     if sp.issparse(a) and sp.issparse(b):
         return sp.csr_array(a + b)
     return np.asarray(to_dense(a) + to_dense(b))
@@ -156,6 +158,17 @@ class Battery:
     >>> bat.dim, bat.is_pure
     (2, True)
     """
+
+    H0: Operator
+    HC: Operator
+    H: Operator
+    P0: Operator
+    state: Any
+    dim: int
+    is_pure: bool
+    name: str
+    params: Mapping[str, Any]
+    structure: Mapping[str, Any]
 
     __slots__ = (
         "H",

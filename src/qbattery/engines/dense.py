@@ -148,7 +148,7 @@ class DenseEngine(Engine):
         cache = self.__dict__.setdefault("_spectral_cache", {})
         if which not in cache:
             cache[which] = _Spectral(self._ops[which], self.V, self.rtol)
-        return cache[which]  # type: ignore[no-any-return]
+        return cache[which]
 
     def moments(self, times: np.ndarray) -> Moments:
         """Exact raw moments at ``times``."""
