@@ -14,6 +14,7 @@ from qbattery import _checks
 from qbattery.battery import Battery
 from qbattery.engines.base import Engine, Moments, ObservableMoments
 from qbattery.engines.dense import DenseEngine
+from qbattery.engines.structured import StructuredEngine
 from qbattery.errors import EngineError
 
 #: name -> engine class; every registered engine is run by the contract tests
@@ -27,6 +28,7 @@ def register(cls: type[Engine]) -> type[Engine]:
 
 
 register(DenseEngine)
+register(StructuredEngine)
 
 #: dense eigendecomposition is preferred up to this Hilbert dimension
 DENSE_MAX_DIM = 4096
