@@ -157,7 +157,7 @@ html_sidebars = {p: [] for p in ("index", "getting-started", "concepts", "readin
 #: Markdown guides written next to the features (docs/<name>.md), in the order they appear
 #: in the how-to section. A guide listed here but not (yet) written is left out of the
 #: toctrees; a docs/*.md guide that is not listed is appended, so no guide is ever orphaned.
-FEATURE_GUIDES = ["engines", "scaling", "sweeps", "cli"]
+FEATURE_GUIDES = ["engines", "scaling", "sweeps", "beyond", "cli"]
 #: top-level pages placed explicitly by index.md
 SITE_PAGES = {"index", "getting-started", "concepts", "readings", "changelog"}
 _FEATURE_MARK = "% feature guides (filled in by conf.py)"
