@@ -25,6 +25,7 @@ from qbattery.errors import (
     MemoryLimitError,
     QBatteryError,
 )
+from qbattery.scaling import scaling
 from qbattery.states import thermal, with_state
 from qbattery.sweep import open_sweep, sweep
 
@@ -44,6 +45,7 @@ __all__ = [
     "generating_function",
     "models",
     "open_sweep",
+    "scaling",
     "sweep",
     "thermal",
     "with_state",

@@ -42,6 +42,7 @@ from qbattery.errors import QBatteryError
 COMMAND_MODULES: list[str] = [
     "qbattery._sweep_cli",  # sweep, design (issue 5)
     "qbattery.gallery",  # gallery (issue 6)
+    "qbattery._scaling_cli",  # scaling (issue 4)
 ]
 #: ↑↑↑ ------------------------------------ ↑↑↑
 
