@@ -199,7 +199,7 @@ def _cumulants_of(values: np.ndarray, weights: np.ndarray, order: int) -> np.nda
 def test_cumulants_match_mean_variance_and_distribution(make, rng: np.random.Generator) -> None:
     bat = make(rng)
     times = np.array([0.0, 0.4, 1.3, 3.0])
-    ds = qb.charge(bat, times, cumulants=6, bounds=False)
+    ds = qb.charge(bat, times, engine="dense", cumulants=6, bounds=False)
     for which in ("work", "power"):
         scale = float(np.max(np.abs(bat.dense("H0" if which == "work" else "P0"))))
         mean = ds[f"{which}_mean"].values
@@ -230,7 +230,7 @@ def test_single_qubit_skewness_and_kurtosis_closed_form() -> None:
     omega0, Omega0 = 2.0, 0.6
     bat = qb.models.single_qubit(omega0=omega0, Omega0=Omega0)
     t = np.array([0.3, 1.0, 2.0])
-    ds = qb.charge(bat, t, cumulants=4, bounds=False)
+    ds = qb.charge(bat, t, engine="dense", cumulants=4, bounds=False)
     p = np.sin(Omega0 * t) ** 2  # Bernoulli on {0, ω0}
     k2 = omega0**2 * p * (1 - p)
     k3 = omega0**3 * p * (1 - p) * (1 - 2 * p)

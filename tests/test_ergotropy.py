@@ -153,3 +153,15 @@ def test_uniform_field_spectrum_hint_matches_dense(omega0: float) -> None:
         np.testing.assert_allclose(expanded, np.linalg.eigvalsh(bat.dense("H0")), atol=1e-12)
     levels, _ = uniform_field_spectrum(5, omega0)
     assert np.all(np.diff(levels) > 0)
+
+
+def test_kbody_million_cells_end_to_end() -> None:
+    """qb.charge picks the structured engine at N = 10⁶; ergotropy from the hints."""
+    N, k, omega0 = 10**6, 4, 1.3
+    t = np.array([0.0, 1.0, 5.0e3])
+    ds = qb.charge(qb.models.kbody(N, k, omega0=omega0), t, bounds=False)
+    assert ds.attrs["engine"] == "structured"
+    closed = N * omega0 * np.sin(k / N * t) ** 2
+    np.testing.assert_allclose(ds.ergotropy, closed, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ds.passive_energy, -N * omega0 / 2, rtol=1e-15)
+    np.testing.assert_allclose(ds.charging_efficiency[1:], 1.0, rtol=1e-9)

@@ -84,24 +84,26 @@ class GallerySpec:
     samples: int = 1
 
 
-_CAVITY = {"coupling": 0.05, "omega_a": 1.0, "omega_c": 1.0}
+#: cavity models in the gallery: λ, with ω_a = ω_c = 1 and n_photons = N
+_COUPLING = 0.05
+_CAVITY: dict[str, Any] = {"coupling": _COUPLING, "omega_a": 1.0, "omega_c": 1.0}
 
 
 def _cavity_window(N: int) -> float:
     # first power maximum ≈ (0.2 … 0.25) π/(λ√N) in the rotating-wave limit (docs/beyond.md)
-    return 0.6 * pi / (_CAVITY["coupling"] * sqrt(N))
+    return 0.6 * pi / (_COUPLING * sqrt(N))
 
 
 SPECS: dict[str, GallerySpec] = {
     "tavis_cummings": GallerySpec(
-        build=lambda N, seed: models.tavis_cummings(N, **_CAVITY),
+        build=lambda N, seed: models.tavis_cummings(N, coupling=_COUPLING),
         window=_cavity_window,
         sizes=(1, 2, 4, 8, 16, 32, 64, 128, 256),
         quick_sizes=(1, 2, 4, 8),
         params={**_CAVITY, "n_photons": "N"},
     ),
     "dicke": GallerySpec(
-        build=lambda N, seed: models.dicke(N, t_max=_cavity_window(N), **_CAVITY),
+        build=lambda N, seed: models.dicke(N, coupling=_COUPLING, t_max=_cavity_window(N)),
         window=_cavity_window,
         sizes=(1, 2, 3, 4, 6, 8, 12, 16),
         quick_sizes=(1, 2, 3),
@@ -391,7 +393,7 @@ def run_gallery(
             )
             bar.advance()
         # the work (and power) distribution over time
-        bat = models.tavis_cummings(4 if quick else 8, **_CAVITY)
+        bat = models.tavis_cummings(4 if quick else 8, coupling=_COUPLING)
         times = np.linspace(0.0, _cavity_window(bat.params["N"]) * 2.5, 60 if quick else 160)
         fig, axes = plt.subplots(1, 2, figsize=(11.0, 3.8), layout="constrained")
         dists = []

@@ -49,8 +49,8 @@ _DENSE_CHECK_MAX = 1500
 
 def _basis(N: int, n_max: int, parity: int | None, total: int | None) -> np.ndarray:
     """(n, e) pairs kept: all, one parity of n + e, or one value of n + e."""
-    n, e = np.meshgrid(np.arange(n_max + 1), np.arange(N + 1), indexing="ij")
-    n, e = n.ravel(), e.ravel()
+    grid_n, grid_e = np.meshgrid(np.arange(n_max + 1), np.arange(N + 1), indexing="ij")
+    n, e = grid_n.ravel(), grid_e.ravel()
     keep = np.ones(n.size, dtype=bool)
     if parity is not None:
         keep &= (n + e) % 2 == parity
