@@ -14,7 +14,6 @@ import pytest
 import scipy.linalg as sla
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.strategies import batteries, random_density, random_hermitian, random_ket
 
 import qbattery as qb
 from qbattery.charge import get_engine
@@ -22,6 +21,7 @@ from qbattery.distribution import cumulants_from_moments
 from qbattery.engines import REGISTRY, DenseEngine
 from qbattery.engines.base import Engine
 from qbattery.errors import EngineError, InvalidInputError
+from tests.strategies import batteries, random_density, random_hermitian, random_ket
 
 RTOL = 1e-10
 
