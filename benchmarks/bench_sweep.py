@@ -9,13 +9,22 @@ Both run the same task function (:func:`qbattery.sweep.compute_point`: build the
   record), started before the clock (its start-up time is its own column).
 
 Speed-up = serial / cluster. Overhead per task = (2 × cluster − serial) / points: the
-worker time per task not spent computing (scheduling, transfers, the driver's store
-writes, load imbalance at the end). Also measured alone: one no-op Dask task round trip
-and one store write. Target (issue 5): ≥ 1.6× on 2 cores for tasks longer than 0.5 s.
+worker time per task not spent computing (scheduling, transfers, waiting for the driver,
+load imbalance at the end). "workers busy" is the compute time the workers reported
+(Dask task stream) over 2 × the sweep's wall time; "driver CPU/point" the CPU time of
+this process (client, scheduler thread, the store writes) per point. Also measured
+alone: one no-op Dask task round trip and one store write (two region writes).
+Target (issue 5): ≥ 1.6× on 2 cores for tasks longer than 0.5 s.
+
+The 1-minute load average is reported: on a shared machine with Linux autogroup
+scheduling (``/proc/sys/kernel/sched_autogroup_enabled``) CPU time is shared between
+sessions, not processes, so a busy machine caps the whole benchmark (workers included)
+at its session's share and the speed-up says little; compare runs on an idle machine.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -66,6 +75,7 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
         client.run(lambda: __import__("qbattery.sweep"))  # workers import qbattery once
         t_start = time.perf_counter() - started
         with cluster, client:
+            client.get_task_stream()  # start recording task start/stop times
             n_noop = 200 if quick else 1000
             t0 = time.perf_counter()
             futures = client.map(_noop, range(n_noop), pure=False)
@@ -76,11 +86,20 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
                 spec = make_spec("kbody", grid, TIMES, engine="dense")
                 t_serial, results = _serial(spec)
                 store = tmp / f"{len(rows)}.zarr"
-                t0 = time.perf_counter()
+                load = os.getloadavg()[0]
+                t0, c0, w0 = time.perf_counter(), time.process_time(), time.time()
                 report = run_sweep(
                     "kbody", grid, TIMES, engine="dense", client=client, store=store, progress=False
                 )
                 t_cluster = time.perf_counter() - t0
+                driver_ms = (time.process_time() - c0) / spec.size * 1e3
+                stream = client.get_task_stream(start=w0)
+                busy = sum(
+                    part["stop"] - part["start"]
+                    for task in stream
+                    for part in task["startstops"]
+                    if part["action"] == "compute"
+                )
                 assert report.computed == spec.size
                 writer = _ZarrWriter(spec, tmp / f"w{len(rows)}.zarr")
                 t0 = time.perf_counter()
@@ -98,8 +117,11 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
                         "speed-up": t_serial / t_cluster,
                         "speed-up incl. start": t_serial / (t_cluster + t_start),
                         "overhead/task (ms)": (2 * t_cluster - t_serial) / spec.size * 1e3,
+                        "workers busy (%)": 100 * busy / (2 * t_cluster),
+                        "driver CPU/point (ms)": driver_ms,
                         "store write/point (ms)": write_ms,
                         "no-op task (ms)": noop_ms,
+                        "load avg": load,
                     }
                 )
     finally:
