@@ -96,7 +96,7 @@ def compute_point(
     ``failed`` point; both carry the error message.
     """
     threadpoolctl = require("threadpoolctl")
-    from qbattery.charge import charge
+    from qbattery.charge import _ENGINE_CACHE, charge
 
     with threadpoolctl.threadpool_limits(limits=blas_threads):
         try:
@@ -110,6 +110,10 @@ def compute_point(
             values = np.stack([np.asarray(ds[v].values, dtype=float) for v in SWEEP_VARIABLES])
         except Exception as exc:
             return PointResult(index, FAILED, None, error=_describe(exc))
+        finally:
+            # models are cached; their prepared engines (an eigendecomposition: ~10 d²
+            # numbers) must not pile up in a worker that computes many points
+            _ENGINE_CACHE.pop(battery, None)
     notes = ds.attrs.get("notes", "")
     return PointResult(index, DONE, values, engine=str(ds.attrs["engine"]), notes=str(notes))
 
