@@ -389,8 +389,7 @@ def _design_kbody(
     else:
         table_times = check_times(times)
     table = _kbody_table(N, _table_rows(k, chosen), omega0, Omega0, table_times)
-    fom = {"power_mean": math.nan, "power_nsr": math.nan, "work_mean": math.nan}
-    fom["work_nsr"] = math.nan
+    fom = dict.fromkeys(("power_mean", "power_nsr", "work_mean", "work_nsr"), math.nan)
     if chosen is not None:
         at = analytic.kbody([t_best], N, chosen, omega0, Omega0, ergotropy=False)
         fom = {name: float(at[name].values[0]) for name in fom}
