@@ -300,6 +300,46 @@ def _relative(name: str, current: str) -> str:
     return f"~{rel}" if "." in rel else rel
 
 
+def _write_implementation_page(out: Path, names: list[str], modules: dict[str, object]) -> None:
+    """``implementation.rst``: what each module without a page of its own is for.
+
+    Their public objects are documented on the pages above (``qbattery.engines.dense``'s
+    engine under ``qbattery.engines``); the module itself still gets a target, so that
+    ``:mod:`` references to it resolve, and a reader finds what each module is for.
+    """
+    lines = [
+        ".. This page is written by docs/conf.py from the package; do not edit.",
+        "",
+        "Implementation modules",
+        "======================",
+        "",
+        "The modules that implement the engines, models and tools, and whose public",
+        "objects are documented on the pages of the API reference under the names",
+        "users import them by.",
+        "",
+    ]
+    for modname in names:
+        if modname.endswith("__main__"):
+            continue
+        parent, _, leaf = modname.rpartition(".")
+        owner = modules.get(parent) or importlib.import_module(parent)
+        shadowed = not inspect.ismodule(getattr(owner, leaf, None))  # ``qb.charge``
+        title = f"``{modname}``"
+        lines += [title, "-" * len(title), "", f".. py:module:: {modname}"]
+        lines += ["   :no-index:", ""] if shadowed else [""]
+        lines += [_summary(modname), ""]
+    _write_if_changed(out / "implementation.rst", "\n".join(lines))
+
+
+def _summary(modname: str) -> str:
+    """The first sentence of a module's docstring, roles turned into literals."""
+    doc = inspect.getdoc(importlib.import_module(modname)) or ""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    first = re.split(r"\.\s+(?=[A-Z])", paragraph)[0]  # not at "Eq. 5"
+    first = re.sub(r":[\w:]+:`~?\.?([^`<]*?)(?: <[^`]*>)?`", r"``\1``", first)
+    return first.rstrip(".") + "." if paragraph else ""
+
+
 def _write_api_pages() -> list[str]:
     """Write ``gen_modules/api/<module>.rst`` for every public module; return the names.
 
@@ -309,11 +349,12 @@ def _write_api_pages() -> list[str]:
     ``qbattery.errors.QBatteryError``). The top-level page keeps what has no module page
     of its own (``qb.Battery``, ``qb.charge``).
     """
-    found = sorted(
+    everything = sorted(
         m.name
         for m in pkgutil.walk_packages(qbattery.__path__, "qbattery.")
         if not any(part.startswith("_") for part in m.name.split("."))
     )
+    found = everything
     # Modules of sub-packages (``qbattery.engines.dense``) are implementation: what they
     # offer users is exported by the package's ``__all__``. One that defines its own
     # ``__all__`` opts in to a page.
@@ -372,8 +413,9 @@ def _write_api_pages() -> list[str]:
         ]
         text = "\n".join(lines)
         _write_if_changed(out / f"{modname}.rst", text)
+    _write_implementation_page(out, [m for m in everything if m not in pages], modules)
     for stale in out.glob("*.rst"):
-        if stale.stem not in pages:
+        if stale.stem not in pages and stale.stem != "implementation":
             stale.unlink()
     stubs = {e for entries in pages.values() for e in entries}
     for stale in (DOCS / "gen_modules" / "generated").glob("*.rst"):
@@ -389,13 +431,13 @@ def _api_index() -> str:
     """A table of the API pages, in :data:`API_ORDER`, each with its module's summary."""
     rows, entries = [], []
     for modname in API_PAGES:
-        doc = inspect.getdoc(importlib.import_module(modname)) or ""
-        paragraph = " ".join(doc.strip().split("\n\n")[0].split())
-        first = re.split(r"\.\s+(?=[A-Z])", paragraph)[0]  # not at "Eq. 5"
-        summary = first.rstrip(".") + "." if paragraph else ""
+        summary = _summary(modname)
         page = f"gen_modules/api/{modname}"
         rows += [f"   * - :doc:`{modname} <{page}>`", f"     - {summary}"]
         entries.append(f"   {page}")
+    page = "gen_modules/api/implementation"
+    rows += [f"   * - :doc:`Implementation modules <{page}>`", "     - What the other modules do."]
+    entries.append(f"   {page}")
     table = [".. list-table::", "   :widths: 35 65", "", *rows]
     toctree = [".. toctree::", "   :hidden:", "   :maxdepth: 1", "", *entries]
     return "\n".join([*table, "", *toctree, ""])
