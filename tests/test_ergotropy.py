@@ -165,3 +165,19 @@ def test_kbody_million_cells_end_to_end() -> None:
     np.testing.assert_allclose(ds.ergotropy, closed, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ds.passive_energy, -N * omega0 / 2, rtol=1e-15)
     np.testing.assert_allclose(ds.charging_efficiency[1:], 1.0, rtol=1e-9)
+
+
+def test_large_pure_battery_uses_lanczos_ground_energy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the dense sizes a pure state's passive energy is E_min of H0 by Lanczos."""
+    import qbattery.ergotropy as ergo
+
+    bat = qb.models.heisenberg(7, J=0.9, Delta=0.3)  # ground state ≠ |0…0⟩: ergotropy > 0
+    exact = ergo.h0_spectrum(bat)
+    monkeypatch.setattr(ergo, "SMALL_DIM", 16)
+    levels, _ = ergo.h0_spectrum(bat)
+    assert levels.size == 1
+    assert levels[0] == pytest.approx(exact[0][0], rel=1e-12)
+    ds = qb.charge(bat, [0.0, 0.7], bounds=False)
+    dense = ergotropy(bat.state, bat.dense("H0"))
+    assert ds.ergotropy.values[0] == pytest.approx(dense, rel=1e-10)
+    assert dense > 1.0

@@ -45,8 +45,12 @@ from qbattery.errors import InvalidInputError
 
 #: largest dimension for which H0's spectrum is computed by dense diagonalisation
 DENSE_SPECTRUM_MAX = 4096
+#: below this dimension dense diagonalisation is used even when only E_min is needed
+SMALL_DIM = 512
 #: relative tolerance under which ρ0 is treated as passive (ergotropy exactly 0)
 PASSIVE_RTOL = 1e-12
+#: tolerance of the Lanczos (eigsh) ground energy of a large H0 for pure states
+LANCZOS_TOL = 1e-14
 
 
 def passive_energy(populations: Any, levels: Any, multiplicities: Any | None = None) -> float:
@@ -112,7 +116,13 @@ def _hint_spectrum(structure: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray
 
 
 def h0_spectrum(battery: Battery, eng: Engine | None = None) -> tuple[np.ndarray, np.ndarray] | str:
-    """(levels, multiplicities) of H0, or the reason they are not available."""
+    """(levels, multiplicities) of H0, or the reason they are not available.
+
+    In order: the structure hint; the engine's cached spectrum; the diagonal of a
+    diagonal H0; for a pure state only the ground energy (dense below
+    :data:`SMALL_DIM`, else Lanczos); for a mixed state dense diagonalisation up to
+    :data:`DENSE_SPECTRUM_MAX`.
+    """
     hint = _hint_spectrum(battery.structure)
     if hint is not None:
         return hint
@@ -125,11 +135,18 @@ def h0_spectrum(battery: Battery, eng: Engine | None = None) -> tuple[np.ndarray
         offdiag = sp.coo_array(H0)
         if not np.any(offdiag.data[offdiag.row != offdiag.col]):
             return np.real(sp.csr_array(H0).diagonal()), np.ones(battery.dim)
-    if battery.dim <= DENSE_SPECTRUM_MAX:
+    if battery.dim <= SMALL_DIM or (not battery.is_pure and battery.dim <= DENSE_SPECTRUM_MAX):
         return np.linalg.eigvalsh(battery.dense("H0")), np.ones(battery.dim)
+    if battery.is_pure:
+        # a pure state's passive state is H0's ground state: Lanczos for E_min only
+        op = H0.to_linear_operator() if hasattr(H0, "to_linear_operator") else H0
+        from scipy.sparse.linalg import eigsh
+
+        e_min = eigsh(op, k=1, which="SA", tol=LANCZOS_TOL, return_eigenvectors=False)
+        return np.array([float(np.real(e_min[0]))]), np.ones(1)
     return (
-        f"H0 of dimension {battery.dim} > {DENSE_SPECTRUM_MAX} is not diagonal and the "
-        "battery gives no structure['H0_spectrum'] hint"
+        f"H0 of dimension {battery.dim} > {DENSE_SPECTRUM_MAX} is not diagonal, the state "
+        "is mixed and the battery gives no structure['H0_spectrum'] hint"
     )
 
 

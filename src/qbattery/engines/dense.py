@@ -382,9 +382,11 @@ class DenseEngine(Engine):
                 out[n - 1, n_t] = acc.real
         return out
 
-    def observable_spectrum(self, which: Observable) -> np.ndarray:
-        """Eigenvalues of O_0 (work: H0), increasing, from the cached eigendecomposition."""
-        return np.asarray(self._spectral(which).values)
+    def observable_spectrum(self, which: Observable) -> np.ndarray | None:
+        """Eigenvalues of O_0 (work: H0), increasing, if already computed (e.g. for the
+        Fisher information); ``None`` otherwise, so callers choose a cheaper route."""
+        cache = self.__dict__.get("_spectral_cache", {})
+        return np.asarray(cache[which].values) if which in cache else None
 
     def evolved_states(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ensemble weights λ_k and evolved vectors U_t φ_k, shape (nt, d, r)."""
