@@ -78,6 +78,8 @@ nitpick_ignore_regex = [
         r"|array_like|array-like|optional|default|mapping|sequence|iterable|scalar|function"
         r"|file-like|path-like|str or path-like|shape|of|or)",
     ),
+    # private modules (``qbattery._progress``) have no pages; a docstring may still name one
+    (r"py:mod", r"qbattery(\.\w+)*\._\w+.*"),
     # numpydoc's prose types: "shape (nt,)", "{'auto', 'dense'}", "float, optional", ...
     (r"py:.*", r".*[ (){}'\"=,].*"),
 ]
