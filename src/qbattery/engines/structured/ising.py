@@ -68,6 +68,11 @@ POWER_MAX_DIM = 4096
 WORK_MAX_STATES = 1024
 
 
+def _dim_text(L: int) -> str:
+    """'2^L = d' for moderate L, '2^L' beyond."""
+    return f"2^{L} = {2**L}" if L <= 40 else f"2^{L}"
+
+
 class IsingPaperSolver:
     """Exact moments and Fisher informations of ``ising(N, s, variant="paper")``.
 
@@ -199,7 +204,7 @@ class IsingPaperSolver:
         info = self._information(which)
         if info is None:
             return None
-        return quarter_period_angle(info, self.g, t)
+        return quarter_period_angle(info, self.g, t, interpolate=which == "work")
 
     def _information(self, which: Observable) -> Any:
         """I as a function of x = |g|t, or ``None`` (reason in :attr:`notes`)."""
@@ -229,10 +234,10 @@ class IsingPaperSolver:
 
     @cached_property
     def _power_information(self) -> Any:
-        dim = 2**self.L
-        if dim > self.power_max_dim:
+        dim = 2 ** min(self.L, 64)
+        if self.L > 64 or dim > self.power_max_dim:
             self.notes["power_fisher"] = (
-                f"the power bound needs the eigenspaces of P0 on the 2^{self.L} = {dim}-"
+                f"the power bound needs the eigenspaces of P0 on the {_dim_text(self.L)}-"
                 f"dimensional window space of ising(N={self.N}, s={self.s}) (limit "
                 f"{self.power_max_dim}); NaN here, use a smaller N or engine='dense'"
             )

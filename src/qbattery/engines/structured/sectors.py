@@ -21,9 +21,11 @@ there, from a dense eigendecomposition (small L), give I^P_t exactly.
 
 **Angle.** Both informations depend on t only through q and |q̇| (the power one through
 the complex conjugation P0 → −P0 of the window basis), so I_t has period π/|g| and is
-symmetric about gt = π/2. θ_t is therefore integrated over one quarter period only:
-I is smooth (analytic) there, so it is interpolated by adaptive piecewise Chebyshev
-polynomials from few exact evaluations, and √I/2 is integrated from the interpolant.
+symmetric about gt = π/2. θ_t is therefore integrated over one quarter period only.
+I^W is smooth (analytic in q) and each evaluation is a transfer-matrix run, so it is
+interpolated by adaptive piecewise Chebyshev polynomials from few exact evaluations;
+I^P is cheap to evaluate but has sharp features where an eigenspace's probability
+nearly vanishes, so it is used directly. √I/2 is then integrated adaptively.
 """
 
 from __future__ import annotations
@@ -295,13 +297,19 @@ class PiecewiseChebyshev:
 
 
 def quarter_period_angle(
-    information: Callable[[np.ndarray], np.ndarray], g: float, times: np.ndarray
+    information: Callable[[np.ndarray], np.ndarray],
+    g: float,
+    times: np.ndarray,
+    *,
+    interpolate: bool = True,
 ) -> np.ndarray:
     """θ_t = ∫_0^t √I/2 (Eq. 5) for I(t) = F(|g|t) with F π-periodic, even about π/2.
 
-    ``information(x)`` gives I at x = |g|t ∈ [0, π/2]. I is interpolated there (few exact
-    evaluations), √I/2 integrated adaptively (:func:`qbattery.bounds.speed_angle`) and
-    continued: θ over each further quarter period adds the same total, mirrored.
+    ``information(x)`` gives I at x = |g|t ∈ [0, π/2]. √I/2 is integrated there
+    adaptively (:func:`qbattery.bounds.speed_angle`) and continued: θ over each further
+    quarter period adds the same total, mirrored. With ``interpolate`` (for costly,
+    smooth I) the integrand comes from a :class:`PiecewiseChebyshev` interpolant of I
+    built from few exact evaluations; without it, from ``information`` itself.
 
     Examples
     --------
@@ -316,9 +324,9 @@ def quarter_period_angle(
     r = np.clip(x - k * half_pi, 0.0, half_pi)
     odd = (k % 2) == 1
     red = np.where(odd, half_pi - r, r)
-    interp = PiecewiseChebyshev(information, 0.0, half_pi)
+    integrand = PiecewiseChebyshev(information, 0.0, half_pi) if interpolate else information
     grid, inverse = np.unique(np.append(red, half_pi), return_inverse=True)
-    phi = speed_angle(interp, grid) / G  # ∫ √I/2 dt = ∫ √I/2 dx / |g|
+    phi = speed_angle(integrand, grid) / G  # ∫ √I/2 dt = ∫ √I/2 dx / |g|
     total = phi[-1]
     phi_red = phi[inverse[:-1]]
     return np.asarray(k * total + np.where(odd, total - phi_red, phi_red))
