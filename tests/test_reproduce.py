@@ -190,6 +190,26 @@ def test_a_violated_bound_fails(fake_data: dict[str, xr.Dataset]) -> None:
     assert not report.passed
 
 
+def test_bound_tolerance_widens_only_where_ill_conditioned(
+    fake_data: dict[str, xr.Dataset],
+) -> None:
+    """A saturated bound off by rounding passes where κ is large, fails where it is not."""
+    # collective N = k = 6: x = t, ⟨𝒲_t⟩ = 6 sin²t → 0 at t = π: κ_W ~ 1/sin²t ~ 1e10
+    t = np.array([0.0, 1.0, np.pi - 1e-5])
+    fig1 = reproduce._concat([qb.analytic.kbody(t, 6, k) for k in (2, 3, 6)], "k", [2, 3, 6])
+    cond = reproduce.condition_numbers(fig1.sel(k=6))["nsr_product"]
+    assert reproduce.EPS_COND * cond[2] > 1e-6
+    assert reproduce.EPS_COND * cond[1] < 1e-12
+    for i, expected in ((2, PASS), (1, FAIL)):
+        bad = fig1.copy(deep=True)
+        bad["tradeoff_bound"].loc[{"k": 6, "time": t[i]}] *= 1 + 1e-8
+        data = {**fake_data, "fig1": bad, "fig1_closed": fig1}
+        rows = reproduce.checks(data, FAKE_SETTINGS)
+        row = next(r for r in rows if r.what == "bound holds: 𝒩^W𝒩^P ≥ trade-off bound")
+        assert row.result == expected, row.numbers
+        assert "kbody(N=6, k=6)" in row.numbers
+
+
 def test_a_wrong_number_fails_the_closed_form_and_eq9_checks(
     fake_data: dict[str, xr.Dataset],
 ) -> None:
