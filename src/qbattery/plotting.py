@@ -375,7 +375,7 @@ def figure2(ds: xr.Dataset, axes: Sequence[Axes] | None = None, *, bounds: bool 
         ).items():  # fmt: skip
             drawn.lines[("c", "tradeoff_bound", value)] = line
     ax.set_ylabel(axis_label(ds["nsr_product"]))
-    _log_limits(ax, [ds["nsr_product"].values])
+    _log_limits(ax, [ds[n].values for n in ("nsr_product", "tradeoff_bound") if n in ds])
     drawn.axes["c"] = ax
     _tag(ax, "c")
     styles = [
@@ -448,7 +448,10 @@ def _three_panel(
             for value, line in lines.items():
                 drawn.lines[(letter, name, value)] = line
         shown = [(n, s) for n, s in entries if s in (SOLID, DASHED)]
-        ax.set_ylabel(_panel_label(ds, [n for n, _ in shown], [s for _, s in shown]))
+        ax.set_ylabel(
+            _panel_label(ds, [n for n, _ in shown], [s for _, s in shown]),
+            fontsize="small" if len(shown) > 1 else None,
+        )
         if letter in log:
             _log_limits(ax, [ds[n].values for n, _ in shown])
         drawn.axes[letter] = ax
@@ -481,8 +484,9 @@ def plot_dataset(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> Drawn:
     Rows: means and fidelity; variances and speed angles θ^W (solid), θ^P (dashed);
     NSRs with their Eq. (5) bounds (dotted) and the NSR product with the Eq. (6)
     trade-off bound (dotted), on log scales. Each panel's y label is its (first)
-    variable's ``long_name [units]``; two-line panels have a legend. A variable that is NaN throughout (e.g.
-    bounds not computed) is drawn as an empty line, and its note is shown in the panel.
+    variable's ``long_name [units]``; two-line panels have a legend. A variable that is
+    NaN throughout (e.g. bounds not computed) is drawn as an empty line, and its note is
+    shown in the panel.
 
     Parameters
     ----------
