@@ -261,8 +261,8 @@ def max_relative_error(
     >>> t = np.linspace(0, 1.5, 16)
     >>> c = max_relative_error(qb.charge(qb.models.single_qubit(), t),
     ...                        qb.analytic.single_qubit(t))
-    >>> c.error < 1e-9, c.skipped
-    (True, 0)
+    >>> c.error < 1e-9, c.compared + c.skipped  # 13 variables at the 15 times t > 0
+    (True, 195)
     """
     t = closed["time"].values
     later = t > 0
