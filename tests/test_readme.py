@@ -1,0 +1,23 @@
+"""The README's Python quick start runs as written (in a scratch directory)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_quick_start_runs(tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert blocks, "README has no python block"
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(blocks[0], str(README), "exec"), namespace)  # noqa: S102
+    assert (tmp_path / "kbody.nc").exists()
+    ds = namespace["ds"]
+    assert ds.sizes["time"] == 200  # type: ignore[attr-defined]
+    with pytest.raises(KeyError):
+        namespace["undefined"]
