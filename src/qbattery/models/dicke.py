@@ -218,7 +218,7 @@ def dicke(
         λ.
     n_max : int, optional
         Highest Fock level kept. By default it starts at
-        n_photons + N + 4 + 3√(n_photons + N + 1) (more for λ > ½) and grows by 25 %
+        n_photons + 4 + 3√(n_photons + N + 1) (more for λ > ½) and grows by 25 %
         until the truncation check passes; a value given here is only checked.
     t_max : float, optional
         End of the window on which the truncation is checked, and the latest time
@@ -241,7 +241,7 @@ def dicke(
     >>> import qbattery as qb
     >>> bat = qb.models.dicke(2, coupling=0.2)
     >>> bat.params["n_max"], bat.params["top_population"] < 1e-8
-    (21, True)
+    (19, True)
     """
     N = check_int("N", N, 1)
     n_photons = N if n_photons is None else check_int("n_photons", n_photons, 0)
@@ -258,7 +258,7 @@ def dicke(
     auto = n_max is None
     if n_max is None:
         strong = max(1.0, 2 * coupling) ** 2
-        n_max = int(n_photons + N + 4 + ceil(3 * sqrt(n_photons + N + 1) * strong))
+        n_max = int(n_photons + 4 + ceil(3 * sqrt(n_photons + N + 1) * strong))
     n_max = check_int("n_max", n_max, n_photons)
     while True:
         basis = _basis(N, n_max, n_photons % 2 if parity else None, None)
