@@ -34,6 +34,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.fft
+import scipy.sparse as sp
 
 from qbattery.bounds import speed_angle
 from qbattery.engines.dense import eigenspaces
@@ -159,7 +160,22 @@ def work_information_full(N: int, s: int) -> float:
 
 # ---- power: eigenspaces of P0 on the window space --------------------------------------
 class PowerSpectrum:
-    """Eigenspaces of P0 = −iκ Σ_i Z_{J_i} Σ_{j∈J_i} X_j on the 2^L window space."""
+    """Eigenspaces of P0 = −iκ Σ_i Z_{J_i} Σ_{j∈J_i} X_j on the 2^L window space.
+
+    Two exact reductions make this real and half as large:
+
+    * the diagonal unitary D|b⟩ = i^{|b|}|b⟩ (|b| the number of chosen windows) maps the
+      state ⊗_j(cos θ|0⟩ + i sin θ|1⟩) to the real φ_θ(b) = cos^{L−|b|}θ sin^{|b|}θ and P0
+      to the real symmetric D†P0D (each term changes |b| by ±1);
+    * the chain's reflection (window j ↔ L−1−j) commutes with P0 and H and fixes the
+      state, so only its symmetric subspace (about 2^(L−1) dimensions) is needed.
+
+    Examples
+    --------
+    >>> spec = PowerSpectrum(3, 2, 1.0)   # L = 2 windows, 3 symmetric states
+    >>> (spec.values / np.sqrt(8)).round(12).tolist()
+    [-1.0, 0.0, 1.0]
+    """
 
     def __init__(self, N: int, s: int, kappa: float) -> None:
         L = N - s + 1
@@ -167,45 +183,72 @@ class PowerSpectrum:
         b = np.arange(dim, dtype=np.int64)
         i = np.arange(N)
         lo, hi = np.maximum(0, i - s + 1), np.minimum(i, L - 1)
-        P0 = np.zeros((dim, dim), dtype=complex)
+        P0 = np.zeros((dim, dim))
         for site in range(N):
             cover = sum(1 << j for j in range(int(lo[site]), int(hi[site]) + 1))
             for j in range(int(lo[site]), int(hi[site]) + 1):
                 moved = b ^ (1 << j)
                 sign = 1 - 2 * (popcount(moved & cover) & 1)
-                P0[moved, b] += -1j * kappa * sign
-        vals, vecs = np.linalg.eigh(P0)
+                # ⟨moved|D†(−iκ Z X_j)D|b⟩ = −iκ·sign·i^{|b|−|moved|}: −κ·sign if b_j = 0
+                P0[moved, b] += kappa * sign * np.where(b & (1 << j), 1.0, -1.0)
+        mirror = _reverse_bits(b, L)
+        reps = b[b <= mirror]
+        pair = mirror[reps]
+        k = np.arange(reps.size)
+        weight = np.where(reps == pair, 1.0, np.sqrt(0.5))
+        V = sp.csr_array(  # isometry onto the reflection-symmetric subspace
+            (
+                np.r_[weight, weight[reps != pair]],
+                (np.r_[reps, pair[reps != pair]], np.r_[k, k[reps != pair]]),
+            ),
+            shape=(dim, reps.size),
+        )
+        M = (V.T @ (V.T @ P0).T).T  # V† P0 V, dense
+        vals, vecs = np.linalg.eigh((M + M.T) / 2)
         self.L = L
+        self.V = V
         self.values = vals
-        self.Qh = vecs.conj().T
+        self.Qt = np.ascontiguousarray(vecs.T)
         self.starts = eigenspaces(vals)
 
     def information(self, theta: np.ndarray, g: float) -> np.ndarray:
         """I^P at gt = ``theta``: Σ_λ (dp_λ/dt)²/p_λ, dp/dt = 2 Im⟨ψ|Π_λ H|ψ⟩, H = −gΣX_j;
-        where p_λ is at rounding level its limit 4‖Π_λHψ‖² (as the dense engine)."""
+        where p_λ is at rounding level its limit 4‖Π_λHψ‖² (as the dense engine).
+
+        In the rotated frame ψ = Dφ with φ real and D†HD|φ⟩ = iξ, ξ(b) = −g Σ_j ±φ(b ⊕ e_j)
+        (+ where b_j = 0), so p = ‖Πφ‖², dp/dt = 2⟨φ|Π|ξ⟩ and the limit is 4‖Πξ‖²."""
         L, dim = self.L, 2**self.L
         b = np.arange(dim, dtype=np.int64)
         ones = popcount(b)
         p_floor = dim * 1e-26
         out = np.empty(theta.shape)
-        chunk = max(1, (32 * 1024**2) // (dim * 16 * 4))
+        chunk = max(1, (32 * 1024**2) // (dim * 8 * 4))
         for a in range(0, theta.size, chunk):
             th = theta[a : a + chunk]
-            c, sn = np.cos(th), 1j * np.sin(th)
-            psi = c[None, :] ** (L - ones[:, None]) * sn[None, :] ** ones[:, None]
-            hpsi = np.zeros_like(psi)
+            c, sn = np.cos(th), np.sin(th)
+            phi = c[None, :] ** (L - ones[:, None]) * sn[None, :] ** ones[:, None]
+            xi = np.zeros_like(phi)
             for j in range(L):
-                hpsi += psi[b ^ (1 << j)]
-            hpsi *= -g
-            amp = self.Qh @ psi
-            hamp = self.Qh @ hpsi
-            p = np.add.reduceat(np.abs(amp) ** 2, self.starts, axis=0)
-            z = np.add.reduceat(np.imag(amp.conj() * hamp), self.starts, axis=0)
-            lim = np.add.reduceat(np.abs(hamp) ** 2, self.starts, axis=0)
+                sign = np.where(b & (1 << j), -1.0, 1.0)[:, None]
+                xi += sign * phi[b ^ (1 << j)]
+            xi *= -g
+            amp = self.Qt @ (self.V.T @ phi)
+            hamp = self.Qt @ (self.V.T @ xi)
+            p = np.add.reduceat(amp**2, self.starts, axis=0)
+            z = np.add.reduceat(amp * hamp, self.starts, axis=0)
+            lim = np.add.reduceat(hamp**2, self.starts, axis=0)
             small = p <= p_floor
             terms = np.where(small, 4 * lim, (2 * z) ** 2 / np.where(small, 1.0, p))
             out[a : a + chunk] = np.sum(terms, axis=0)
         return out
+
+
+def _reverse_bits(b: np.ndarray, L: int) -> np.ndarray:
+    """The L-bit pattern of each b read backwards (window j ↔ L − 1 − j)."""
+    out = np.zeros_like(b)
+    for j in range(L):
+        out |= ((b >> j) & 1) << (L - 1 - j)
+    return out
 
 
 # ---- angle over one quarter period ------------------------------------------------------
