@@ -24,6 +24,7 @@ refused with a message saying what differs.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import sys
 import time as _time
@@ -106,7 +107,7 @@ def compute_point(
         except Exception as exc:
             return PointResult(index, FAILED, None, error=_describe(exc))
         try:
-            ds = charge(battery, times, engine, bounds=bounds, ergotropy=False, progress=False)
+            ds = charge(battery, times, engine, **_charge_options(charge, bounds))
             values = np.stack([np.asarray(ds[v].values, dtype=float) for v in SWEEP_VARIABLES])
         except Exception as exc:
             return PointResult(index, FAILED, None, error=_describe(exc))
@@ -116,6 +117,14 @@ def compute_point(
             _ENGINE_CACHE.pop(battery, None)
     notes = ds.attrs.get("notes", "")
     return PointResult(index, DONE, values, engine=str(ds.attrs["engine"]), notes=str(notes))
+
+
+def _charge_options(charge: Callable[..., Any], bounds: bool) -> dict[str, Any]:
+    """Keywords of ``qb.charge`` for a sweep point: no ergotropy (not stored) and no
+    progress bar of its own (the sweep has one), where this version of charge has them."""
+    accepted = inspect.signature(charge).parameters
+    wanted = {"bounds": bounds, "ergotropy": False, "progress": False}
+    return {key: value for key, value in wanted.items() if key == "bounds" or key in accepted}
 
 
 def _describe(exc: BaseException) -> str:
