@@ -392,6 +392,14 @@ def test_power_bound_nan_with_reason_beyond_limit():
     assert "8192-dimensional window space" in ds.power_bound.attrs["note"]
 
 
+def test_work_bound_nan_with_reason_beyond_cost_limit():
+    solver = IsingPaperSolver(dict(qb.models.ising(8, 2).structure), work_max_cost=100)
+    t = np.linspace(0.0, 10.0, 5)
+    assert solver.fisher(t, "work") is None
+    assert solver.angle(t, "work") is None
+    assert "2^1·L·N = 1.1e+02 operations each (limit 1e+02" in solver.notes["work_fisher"]
+
+
 @pytest.mark.slow
 def test_ising_n14_against_krylov():
     from qbattery.engines import REGISTRY

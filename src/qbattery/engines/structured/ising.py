@@ -66,6 +66,8 @@ MAX_WINDOWS_PER_SITE = 24
 POWER_MAX_DIM = 4096
 #: largest number of transfer-matrix states 2^(s−1) for the work sectors
 WORK_MAX_STATES = 1024
+#: largest work-bound cost 2^(s−1)·L·N per transfer-matrix run (≈ a minute for 256 runs)
+WORK_MAX_COST = 64 * 10**6
 
 
 def _dim_text(L: int) -> str:
@@ -84,6 +86,10 @@ class IsingPaperSolver:
     power_max_dim : int
         Largest window-space dimension 2^(N−s+1) for which the power bound is computed
         from P0's eigenspaces (NaN with a note beyond).
+    work_max_cost : float, optional
+        Largest 2^(s−1)·(N−s+1)·N (the cost of one work-sector transfer-matrix run) for
+        which the work bound is computed, NaN with a note beyond; default
+        :data:`WORK_MAX_COST` (N up to about 5600 at s = 2, 2800 at s = 4).
 
     Examples
     --------
@@ -95,13 +101,20 @@ class IsingPaperSolver:
     (True, True)
     """
 
-    def __init__(self, structure: Mapping[str, Any], *, power_max_dim: int = POWER_MAX_DIM):
+    def __init__(
+        self,
+        structure: Mapping[str, Any],
+        *,
+        power_max_dim: int = POWER_MAX_DIM,
+        work_max_cost: float | None = None,
+    ):
         self.N = N = int(structure["N"])
         self.s = s = int(structure["s"])
         self.L = L = N - s + 1
         self.omega0 = float(structure["omega0"])
         self.Omega = Omega = float(structure["Omega"])
         self.power_max_dim = int(power_max_dim)
+        self.work_max_cost = float(WORK_MAX_COST if work_max_cost is None else work_max_cost)
         self.notes: dict[str, str] = {}
         if bool(structure.get("normalize", True)):
             exact = abs(Omega) * L
@@ -217,6 +230,14 @@ class IsingPaperSolver:
             self.notes["work_fisher"] = (
                 f"the work sectors of ising(N={N}, s={s}) need a transfer matrix with "
                 f"2^{s - 1} states (limit {WORK_MAX_STATES}); use engine='dense' for small N"
+            )
+            return None
+        cost = 2 ** (s - 1) * L * N
+        if cost > self.work_max_cost:
+            self.notes["work_fisher"] = (
+                f"the work bound of ising(N={N}, s={s}) needs transfer-matrix runs of "
+                f"2^{s - 1}·L·N = {cost:.2g} operations each (limit {self.work_max_cost:.2g}, "
+                "about a minute in all); NaN here, raise work_max_cost or use a smaller N"
             )
             return None
         rate = 4 * self.g**2
