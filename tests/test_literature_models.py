@@ -413,6 +413,11 @@ def test_gallery_command_writes_files(tmp_path) -> None:
     ds = xr.open_dataset(tmp_path / "gallery_tavis_cummings.nc")
     assert ds.power_nsr.attrs["eq"] == "(4)"
     ds.close()
+    dist = xr.open_dataset(tmp_path / "distribution_tavis_cummings.nc")
+    assert dist.work_distribution.dims == ("time", "work_value")
+    np.testing.assert_allclose(dist.work_distribution.sum("work_value"), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(dist.power_distribution.sum("power_value"), 1.0, rtol=1e-12)
+    dist.close()
 
 
 def test_gallery_unknown_model() -> None:
@@ -420,3 +425,17 @@ def test_gallery_unknown_model() -> None:
 
     with pytest.raises(InvalidInputError, match="unknown gallery model 'ising'"):
         power_scaling("ising")
+
+
+def test_plot_distribution_bins_many_values() -> None:
+    import matplotlib.pyplot as plt
+
+    from qbattery.gallery import plot_distribution
+
+    da = qb.distribution(qb.models.tavis_cummings(4, coupling=0.3), [0.5, 2.0], "power")
+    assert da.sizes["value"] > 10
+    mesh = plot_distribution(da, bins=10)
+    drawn = np.asarray(mesh.get_array()).reshape(10, 2)
+    np.testing.assert_allclose(drawn.sum(axis=0), 1.0, rtol=1e-12)  # mass is kept per time
+    assert drawn.min() < 0  # a quasi-distribution
+    plt.close("all")

@@ -312,32 +312,41 @@ def plot_power_scaling(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> di
     return drawn
 
 
-def plot_distribution(da: xr.DataArray, ax: Axes | None = None) -> QuadMesh:
+def plot_distribution(da: xr.DataArray, ax: Axes | None = None, *, bins: int = 60) -> QuadMesh:
     r"""Heat map of a work or power (quasi-)distribution q(v, t) over time.
 
     A diverging colour map centred on 0 shows negative quasi-probabilities (power from a
-    state that does not commute with P_0) in blue.
+    state that does not commute with P_0) in blue. With more than ``bins`` distinct
+    values (typical for power), the weights are summed into ``bins`` equal-width bins
+    so that the mass stays visible; the binned sums are what is drawn.
 
     Returns
     -------
     matplotlib.collections.QuadMesh
-        Its array holds the plotted weights (time × value).
+        Its array holds the plotted weights (time × value bin).
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 3.8), layout="constrained")
-    q = da.values
+    value_dim = da.dims[1]  # "value" (or e.g. "work_value" in a saved gallery file)
+    coord = da[value_dim]
+    values, q = coord.values, np.nan_to_num(da.values)
+    if values.size > bins:
+        edges = np.linspace(values.min(), values.max(), bins + 1)
+        which = np.clip(np.digitize(values, edges) - 1, 0, bins - 1)
+        binned = np.zeros((q.shape[0], bins))
+        np.add.at(binned, (slice(None), which), q)
+        values, q = (edges[:-1] + edges[1:]) / 2, binned
     vmax = float(np.max(np.abs(q))) or 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax)
-    mesh = ax.pcolormesh(
-        da.time.values, da.value.values, q.T, shading="nearest", cmap="RdBu_r", norm=norm
-    )
+    mesh = ax.pcolormesh(da.time.values, values, q.T, shading="nearest", cmap="RdBu_r", norm=norm)
     kind = "probability" if da.attrs.get("commuting", 1) else "quasi-probability"
-    ax.figure.colorbar(mesh, ax=ax, label=kind)
+    binned_label = f"{kind} per bin" if coord.size > bins else kind
+    ax.figure.colorbar(mesh, ax=ax, label=binned_label)
     ax.set_xlabel("time t")
-    ax.set_ylabel(f"{da.value.attrs.get('long_name', 'value')} [{da.value.attrs.get('units', '')}]")
+    ax.set_ylabel(f"{coord.attrs.get('long_name', 'value')} [{coord.attrs.get('units', '')}]")
     ax.set_title(f"{da.attrs.get('model', '')}: {da.attrs.get('observable', '')} distribution")
     return mesh
 
@@ -406,7 +415,9 @@ def run_gallery(
             written.append(root / f"distribution_tavis_cummings.{ext}")
         plt.close(fig)
         path = root / "distribution_tavis_cummings.nc"
-        xr.Dataset({d.name: d for d in dists}).to_netcdf(path)
+        # separate value dimensions: work and power take different values
+        separate = {d.name: d.rename(value=f"{d.attrs['observable']}_value") for d in dists}
+        xr.Dataset(separate).to_netcdf(path)
         written.append(path)
         bar.advance()
     csv_path = root / "exponents.csv"
