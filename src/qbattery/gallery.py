@@ -336,9 +336,9 @@ def plot_distribution(da: xr.DataArray, ax: Axes | None = None, *, bins: int = 6
     if values.size > bins:
         edges = np.linspace(values.min(), values.max(), bins + 1)
         which = np.clip(np.digitize(values, edges) - 1, 0, bins - 1)
-        binned = np.zeros((q.shape[0], bins))
-        np.add.at(binned, (slice(None), which), q)
-        values, q = (edges[:-1] + edges[1:]) / 2, binned
+        onehot = np.zeros((values.size, bins))
+        onehot[np.arange(values.size), which] = 1.0
+        values, q = (edges[:-1] + edges[1:]) / 2, q @ onehot
     vmax = float(np.max(np.abs(q))) or 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax)
     mesh = ax.pcolormesh(da.time.values, values, q.T, shading="nearest", cmap="RdBu_r", norm=norm)
