@@ -301,3 +301,46 @@ def test_unsupported_operand_types():
         PauliSum.single_site(2) * np.ones(2)
     assert isinstance(np.float64(2.0) * PauliSum.single_site(2), PauliSum)
     assert sp.issparse(PauliSum.single_site(2).to_sparse())
+
+
+# ---- the models build PauliSums (qbattery.models.ising / kbody) -----------------------
+@pytest.mark.parametrize(
+    ("N", "s", "Omega"),
+    [
+        pytest.param(6, 2, 1.0, id="N6-s2"),
+        pytest.param(7, 3, -0.7, id="N7-s3-negative"),
+        pytest.param(5, 5, 2.0, id="N5-s5-one-string"),
+        pytest.param(8, 1, 1.3, id="N8-s1"),
+    ],
+)
+def test_ising_paper_extremes_are_exact(N, s, Omega):
+    from qbattery.models.ising import paper_extremes
+
+    bat = qb.models.ising(N, s, Omega=Omega, normalize=False)
+    ev = np.linalg.eigvalsh(bat.dense("H"))
+    lo, hi = paper_extremes(N, s, Omega)
+    assert lo == -abs(Omega) * (N - s + 1)
+    assert ev[0] == pytest.approx(lo, abs=1e-12)
+    assert ev[-1] == pytest.approx(hi, abs=1e-12)
+    norm = qb.models.ising(N, s, Omega=Omega)
+    assert (norm.structure["E_min"], norm.structure["E_max"]) == (lo, hi)
+    evn = np.linalg.eigvalsh(norm.dense("H"))
+    assert evn[0] == pytest.approx(0.0, abs=1e-12)
+    assert evn[-1] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_ising_tfim_extremes_by_lanczos_match_dense():
+    bat = qb.models.ising(11, 3, variant="tfim")  # d = 2048 > 1024: Lanczos (eigsh)
+    ev = np.linalg.eigvalsh(bat.HC.to_dense() + bat.H0.to_dense())
+    assert bat.structure["E_min"] == pytest.approx(ev[0], abs=1e-10)
+    assert bat.structure["E_max"] == pytest.approx(ev[-1], abs=1e-10)
+
+
+def test_models_hold_pauli_sums_and_product_states():
+    for bat in (qb.models.kbody(6, 4), qb.models.ising(6, 2)):
+        assert isinstance(bat.H0, PauliSum)
+        assert isinstance(bat.P0, PauliSum)
+        assert isinstance(bat.state, ProductState)
+    big = qb.models.kbody(10**6, 1000)
+    assert big.dim == 2**1_000_000
+    assert big.structure["H0_initial"] == -0.5 * 10**6

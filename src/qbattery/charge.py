@@ -72,6 +72,7 @@ def charge(
     fisher: bool = False,
     cumulants: int = 0,
     ergotropy: bool = True,
+    progress: bool | None = None,
 ) -> xr.Dataset:
     r"""Reliability of charging ``battery``: the 13 quantities of SPEC §5 over ``times``.
 
@@ -101,6 +102,10 @@ def charge(
         Store ``ergotropy``, ``passive_energy`` and ``charging_efficiency`` (and
         ``battery_ergotropy``, ``battery_efficiency`` for charger models; see
         :mod:`qbattery.ergotropy`).
+    progress : bool or None
+        Progress bars for long engine loops on a terminal (standard error): ``None``
+        shows one once a loop has run for a few seconds, ``True`` at once, ``False``
+        never. Nothing is printed when standard error is not a terminal.
 
     Returns
     -------
@@ -125,6 +130,7 @@ def charge(
     t = _checks.check_times(times)
     _checks.check_time_window(battery.structure, t)
     eng, reason = get_engine(battery, engine, t.size)
+    eng.progress = progress
     moments = eng.moments(t)
     notes = dict(moments.notes)
     angles: dict[str, np.ndarray | None] = {}

@@ -89,9 +89,9 @@ def pauli_string_sparse(n: int, ops: Mapping[int, str]) -> sp.csr_array:
         )
     flip, phase, ny = _masks(n, ops)
     b = np.arange(1 << n, dtype=np.int64)
-    data = (1j**ny) * _parity_sign(b & phase)
+    data: np.ndarray = (1j**ny) * _parity_sign(b & phase)
     if ny % 2 == 0:
-        data = data.real
+        data = np.asarray(data.real)
     return sp.csr_array((data, (b ^ flip, b)), shape=(1 << n, 1 << n))
 
 
@@ -360,15 +360,94 @@ def _letter_code(letter: str) -> int:
 
 
 # ---- the matrix-free product --------------------------------------------------------
+#: elements per row of a cache-resident chunk in the matrix-free product
+_CHUNK_ELEMENTS = 1 << 14
+
+
+def _axes(
+    nbits: int, involved: int, xm: int
+) -> tuple[list[int], list[int | None], tuple[slice, ...]]:
+    """View of ``nbits`` index bits: one axis per involved bit, runs of others merged."""
+    shape: list[int] = []
+    axis_bit: list[int | None] = []
+    run = 0
+    for pos in range(nbits - 1, -1, -1):
+        if (involved >> pos) & 1:
+            if run:
+                shape.append(1 << run)
+                axis_bit.append(None)
+                run = 0
+            shape.append(2)
+            axis_bit.append(pos)
+        else:
+            run += 1
+    if run or not shape:
+        shape.append(1 << run)
+        axis_bit.append(None)
+    flips = tuple(
+        slice(None, None, -1) if (p is not None and (xm >> p) & 1) else slice(None)
+        for p in axis_bit
+    )
+    return shape, axis_bit, flips
+
+
+def _signs(axis_bit: list[int | None], zm: int, dshape: list[int]) -> Any:
+    """(−1)^{popcount(a & zm)} as a broadcast array over the view's axes (1.0 if zm = 0)."""
+    if zm == 0:
+        return 1.0
+    out = np.ones(dshape)
+    for ax, p in enumerate(axis_bit):
+        if p is not None and (zm >> p) & 1:
+            shape = [2 if a == ax else 1 for a in range(len(dshape))]
+            out = out * np.array([1.0, -1.0]).reshape(shape)
+    return out
+
+
+class _Layout:
+    """The groups of a plan for chunks of 2^c elements (index a = q·2^c + a_lo)."""
+
+    def __init__(self, plan: _Plan, c: int) -> None:
+        self.c = c
+        self.size = 1 << c
+        self.nchunks = 1 << (plan.n - c)
+        lo = self.size - 1
+        #: scalar factor -> [(x_hi, shape, flips)] (pure flips: summed, then scaled once)
+        self.scalar: dict[Any, list[tuple[int, tuple[int, ...], tuple[slice, ...]]]] = {}
+        #: [(x_hi, shape, flips, const factor or None, [(coef, z_hi, low signs)])]
+        self.general: list[tuple[int, tuple[int, ...], tuple[slice, ...], Any, list[Any]]] = []
+        for xm, coef, z in plan.groups:
+            x_hi, x_lo = xm >> c, xm & lo
+            z_lo = [int(zz) & lo for zz in z]
+            z_hi = [int(zz) >> c for zz in z]
+            involved = x_lo
+            for zz in z_lo:
+                involved |= zz
+            shape, axis_bit, flips = _axes(c, involved, x_lo)
+            dshape = [2 if (p is not None and (involved >> p) & 1) else 1 for p in axis_bit]
+            if not any(z_lo) and not any(z_hi):
+                f = complex(coef.sum()) if not plan.real else float(coef.sum())
+                self.scalar.setdefault(f, []).append((x_hi, tuple(shape), flips))
+                continue
+            terms = [
+                (cc, zh, _signs(axis_bit, zl, dshape))
+                for cc, zh, zl in zip(coef, z_hi, z_lo, strict=True)
+            ]
+            const = None
+            if not any(z_hi):
+                const = sum(cc * sg for cc, _, sg in terms)
+            self.general.append((x_hi, tuple(shape), flips, const, terms))
+
+
 class _Plan:
     """Precomputed action of a PauliSum on (…, 2^n) arrays.
 
     For a string with flip mask x, sign mask z and n_Y letters Y,
     (P v)[a] = (−i)^{n_Y} (−1)^{popcount(a & z)} v[a ⊕ x]. Strings are grouped by x;
-    a group acts as out += D_x ⊙ v[a ⊕ x], with D_x depending only on the bits in the
-    group's sign masks. The array is viewed with one axis per involved bit (runs of
-    uninvolved bits merged), so a ⊕ x is a reversal of the flipped axes and D_x a small
-    broadcast array: no index arrays, no matrix.
+    a group acts as out += D_x ⊙ v[a ⊕ x]. The index space is cut into cache-sized
+    chunks of 2^c entries: the high bits of x pick the source chunk, the low bits are
+    reversals of axes of a view of the chunk (one axis per involved bit, runs of other
+    bits merged), and D_x is a small broadcast array times a sign per chunk. No index
+    arrays, no matrix.
     """
 
     def __init__(self, n: int, t: _Terms) -> None:
@@ -388,13 +467,11 @@ class _Plan:
         if self.real:
             coef = coef.real
         self.diag: np.ndarray | None = None
-        self.groups: list[tuple[tuple[int, ...], tuple[slice, ...], Any]] = []
         on_diag = x == 0
         if np.any(on_diag):
             self.diag = self._diagonal(coef[on_diag], z[on_diag])
-        for xm in np.unique(x[~on_diag]):
-            sel = x == xm
-            self.groups.append(self._group(int(xm), coef[sel], z[sel]))
+        self.groups = [(int(xm), coef[x == xm], z[x == xm]) for xm in np.unique(x[~on_diag])]
+        self._layouts: dict[int, _Layout] = {}
 
     def _diagonal(self, coef: np.ndarray, z: np.ndarray) -> np.ndarray:
         b = np.arange(self.dim, dtype=np.int64)
@@ -406,66 +483,54 @@ class _Plan:
                 out += c * _parity_sign(b & zm)
         return out
 
-    def _group(
-        self, xm: int, coef: np.ndarray, z: np.ndarray
-    ) -> tuple[tuple[int, ...], tuple[slice, ...], Any]:
-        n = self.n
-        zall = int(np.bitwise_or.reduce(z)) if z.size else 0
-        involved = xm | zall
-        # axes from the most significant bit down: runs of uninvolved bits merged
-        shape: list[int] = []
-        axis_bit: list[int | None] = []
-        run = 0
-        for pos in range(n - 1, -1, -1):
-            if (involved >> pos) & 1:
-                if run:
-                    shape.append(1 << run)
-                    axis_bit.append(None)
-                    run = 0
-                shape.append(2)
-                axis_bit.append(pos)
-            else:
-                run += 1
-        if run:
-            shape.append(1 << run)
-            axis_bit.append(None)
-        flips = tuple(
-            slice(None, None, -1) if (p is not None and (xm >> p) & 1) else slice(None)
-            for p in axis_bit
-        )
-        if zall == 0:
-            factor: Any = complex(coef.sum()) if not self.real else float(coef.sum())
-        else:
-            dshape = [2 if (p is not None and (zall >> p) & 1) else 1 for p in axis_bit]
-            factor = np.zeros(dshape, dtype=coef.dtype)
-            for c, zm in zip(coef, z, strict=True):
-                term = np.full(dshape, c, dtype=coef.dtype)
-                for ax, p in enumerate(axis_bit):
-                    if p is not None and (int(zm) >> p) & 1:
-                        sign = np.array([1.0, -1.0]).reshape(
-                            [2 if a == ax else 1 for a in range(len(dshape))]
-                        )
-                        term = term * sign
-                factor = factor + term
-        return tuple(shape), flips, factor
+    def layout(self, rows: int) -> _Layout:
+        """Groups for chunks sized so that ``rows`` chunk rows stay in cache."""
+        per_row = max(1 << 8, _CHUNK_ELEMENTS // max(1, rows))
+        c = min(self.n, max(0, int(per_row).bit_length() - 1))
+        if c not in self._layouts:
+            self._layouts[c] = _Layout(self, c)
+        return self._layouts[c]
 
     def apply(self, v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """out = A v for v of shape (…, 2^n)."""
         batch = v.shape[:-1]
+        rows = int(np.prod(batch)) if batch else 1
         dtype = np.result_type(v.dtype, np.float64 if self.real else np.complex128)
         if out is None:
             out = np.empty(v.shape, dtype=dtype)
-        if self.diag is not None:
-            np.multiply(v, self.diag, out=out)
-        else:
-            out[...] = 0
-        tmp = np.empty(v.shape, dtype=dtype)
-        nb = len(batch)
-        for shape, flips, factor in self.groups:
-            vv = v.reshape(batch + shape)[(slice(None),) * nb + flips]
-            tv = tmp.reshape(batch + shape)
-            np.multiply(vv, factor, out=tv)
-            out += tmp
+        lay = self.layout(rows)
+        size = lay.size
+        tmp = np.empty((*batch, size), dtype=dtype)
+        every = (slice(None),) * len(batch)
+        for q in range(lay.nchunks):
+            here = slice(q * size, (q + 1) * size)
+            oq = out[..., here]
+            if self.diag is not None:
+                np.multiply(v[..., here], self.diag[here], out=oq)
+            else:
+                oq[...] = 0
+            for factor, members in lay.scalar.items():
+                for i, (x_hi, shape, flips) in enumerate(members):
+                    src = (q ^ x_hi) * size
+                    vv = v[..., src : src + size].reshape(batch + shape)[every + flips]
+                    tv = tmp.reshape(batch + shape)
+                    if i == 0:
+                        np.copyto(tv, vv)
+                    else:
+                        np.add(tv, vv, out=tv)
+                if factor != 1:
+                    np.multiply(tmp, factor, out=tmp)
+                oq += tmp
+            for x_hi, shape, flips, const, terms in lay.general:
+                if const is None:
+                    const = sum(
+                        (-cc if bin(q & zh).count("1") & 1 else cc) * sg for cc, zh, sg in terms
+                    )
+                src = (q ^ x_hi) * size
+                vv = v[..., src : src + size].reshape(batch + shape)[every + flips]
+                tv = tmp.reshape(batch + shape)
+                np.multiply(vv, const, out=tv)
+                oq += tmp
         return out
 
 
@@ -806,7 +871,7 @@ class PauliSum:
                 )
             return other
         if isinstance(other, Number) and not isinstance(other, bool):
-            return PauliSum.identity(self.n, complex(other))  # type: ignore[arg-type]
+            return PauliSum.identity(self.n, complex(other))  # type: ignore[call-overload]
         raise TypeError(f"cannot {what} a PauliSum and a {type(other).__name__}")
 
     def __add__(self, other: Any) -> PauliSum:

@@ -14,8 +14,9 @@ from qbattery import _checks
 from qbattery.battery import Battery
 from qbattery.engines.base import Engine, Moments, ObservableMoments
 from qbattery.engines.dense import DenseEngine
+from qbattery.engines.krylov import M_MIN, KrylovEngine, _fmt_dim
 from qbattery.engines.structured import StructuredEngine
-from qbattery.errors import EngineError
+from qbattery.errors import EngineError, MemoryLimitError
 
 #: name -> engine class; every registered engine is run by the contract tests
 REGISTRY: dict[str, type[Engine]] = {}
@@ -28,10 +29,28 @@ def register(cls: type[Engine]) -> type[Engine]:
 
 
 register(DenseEngine)
+register(KrylovEngine)
 register(StructuredEngine)
 
-#: dense eigendecomposition is preferred up to this Hilbert dimension
-DENSE_MAX_DIM = 4096
+#: for pure states the dense eigendecomposition is chosen up to this dimension; above it
+#: the Krylov engine is faster (measured: benchmarks/bench_krylov.py, docs/engines.md)
+DENSE_MAX_DIM = 1024
+#: for mixed states (dense is the only general engine) up to this dimension by default
+DENSE_MIXED_MAX_DIM = 8192
+
+
+def dense_bytes(dim: int, ntimes: int) -> int:
+    """Memory of the dense engine: ten d×d complex matrices and one chunk of times."""
+    return int(10 * dim * dim * 16 + min(ntimes * dim * 16 * 8, 8 * 64 * 1024**2))
+
+
+def krylov_bytes(dim: int) -> int:
+    """Memory of the Krylov engine with its smallest basis (8 vectors per ket)."""
+    return int(16 * dim * (3 * (M_MIN + 1) + 14 + 3))
+
+
+def _dim_text(dim: int) -> str:
+    return _fmt_dim(int(dim))
 
 
 def choose_engine(
@@ -44,39 +63,79 @@ def choose_engine(
 ) -> tuple[str, str]:
     """Pick the fastest exact engine; return ``(name, reason)``.
 
-    A pure function of the battery's size, purity and structure, the number of times
-    and the free memory (bytes). ``available`` defaults to the registered engines.
+    A pure function of the battery's dimension, purity and structure, the number of
+    times and the free memory (bytes); ``available`` (default: every registered engine)
+    lists the engines that can run the battery (:func:`resolve` passes those whose
+    ``supports`` accepts it). The order of preference:
+
+    1. ``structured`` for the models it solves exactly (k-body; Ising in the paper's
+       reading): independent of the dimension;
+    2. ``dense`` for a pure state up to :data:`DENSE_MAX_DIM`, for a mixed state up to
+       :data:`DENSE_MIXED_MAX_DIM`, if it fits in ``free_mem``;
+    3. ``krylov`` for a pure state if its basis fits;
+    4. ``dense`` if it fits at all;
+    5. otherwise the engine that needs the least memory, so that :func:`resolve` fails
+       at once with its estimate and the limit.
 
     Examples
     --------
-    >>> choose_engine(16, True, {}, 10, 2**30, available=("dense",))
-    ('dense', 'dimension 16 ≤ 4096: exact eigendecomposition')
+    >>> choose_engine(16, True, {}, 10, 2**30, available=("dense", "krylov"))
+    ('dense', 'dimension 16 ≤ 1024: exact eigendecomposition')
+    >>> choose_engine(2**16, True, {}, 201, 2**33, available=("dense", "krylov"))[0]
+    'krylov'
     """
-    names = tuple(REGISTRY) if available is None else available
+    names = tuple(REGISTRY) if available is None else tuple(available)
     family = structure.get("family")
-    if "structured" in names and family in ("kbody", "ising") and (
-        family == "kbody" or structure.get("variant", "paper") == "paper"
+    if (
+        "structured" in names
+        and family in ("kbody", "ising")
+        and (family == "kbody" or structure.get("variant", "paper") == "paper")
     ):
         return "structured", f"model family {family!r} has an exact structured solution"
-    dense_mem = 10 * dim * dim * 16
-    if dim <= DENSE_MAX_DIM and dense_mem <= free_mem:
-        return "dense", f"dimension {dim} ≤ {DENSE_MAX_DIM}: exact eigendecomposition"
-    if "krylov" in names and is_pure:
-        return "krylov", f"dimension {dim} > {DENSE_MAX_DIM} and pure state: matrix-free Krylov"
-    if dense_mem <= free_mem:
-        return "dense", f"dimension {dim}: dense is the only engine for this battery"
-    return "dense", f"dimension {dim}: no engine fits (dense needs {dense_mem} bytes)"
+    dtext = _dim_text(dim)
+    dense_mem = dense_bytes(dim, ntimes)
+    krylov_ok = "krylov" in names and is_pure
+    krylov_mem = krylov_bytes(dim)
+    dense_ok = "dense" in names
+    limit = DENSE_MAX_DIM if is_pure else DENSE_MIXED_MAX_DIM
+    if dense_ok and dim <= limit and dense_mem <= free_mem:
+        return "dense", f"dimension {dtext} ≤ {limit}: exact eigendecomposition"
+    if krylov_ok and krylov_mem <= free_mem:
+        return "krylov", f"dimension {dtext} > {limit} and a pure state: matrix-free Krylov"
+    if dense_ok and dense_mem <= free_mem:
+        why = "mixed state" if not is_pure else "no matrix-free engine available"
+        return "dense", f"dimension {dtext}, {why}: dense eigendecomposition (fits in memory)"
+    candidates = [(n, m) for n, m in (("krylov", krylov_mem), ("dense", dense_mem))]
+    candidates = [(n, m) for n, m in candidates if n in names and (n != "krylov" or is_pure)]
+    if not candidates:
+        return names[0], f"dimension {dtext}: only {names[0]!r} can run this battery"
+    name = min(candidates, key=lambda c: c[1])[0]
+    return name, f"dimension {dtext}: no engine fits in memory ({name!r} needs the least)"
 
 
 def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], str]:
-    """Engine class and the reason it was chosen; raise if it cannot run ``battery``."""
+    """Engine class and the reason it was chosen; raise if it cannot run ``battery``.
+
+    Raises
+    ------
+    EngineError
+        For an unknown name, or an engine that cannot run the battery (the message
+        names the engines that can).
+    MemoryLimitError
+        If the engine's memory estimate exceeds the available memory (the message gives
+        both; ``QBATTERY_MEMORY_LIMIT`` caps the available memory).
+    """
     if engine == "auto":
+        able = tuple(n for n, c in REGISTRY.items() if c.supports(battery) is None)
+        if not able:
+            raise EngineError("no registered engine can run this battery")
         name, reason = choose_engine(
             battery.dim,
             battery.is_pure,
             battery.structure,
             ntimes,
             _checks.available_memory(),
+            available=able,
         )
     else:
         if engine not in REGISTRY:
@@ -87,11 +146,19 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
     cls = REGISTRY[name]
     why_not = cls.supports(battery)
     if why_not is not None:
-        able = [n for n, c in REGISTRY.items() if c.supports(battery) is None]
-        raise EngineError(f"engine {name!r} cannot run this battery: {why_not}; use one of {able}")
-    _checks.check_memory(
-        f"engine {name!r} for dimension {battery.dim}", cls.memory_estimate(battery, ntimes)
-    )
+        able_list = [n for n, c in REGISTRY.items() if c.supports(battery) is None]
+        raise EngineError(
+            f"engine {name!r} cannot run this battery: {why_not}; use one of {able_list}"
+        )
+    needed = cls.memory_estimate(battery, ntimes)
+    what = f"engine {name!r} for dimension {_dim_text(battery.dim)}"
+    if needed > 2**900:  # beyond float range for the message: say it as a power of two
+        raise MemoryLimitError(
+            f"{what} needs about 2^{int(needed).bit_length() - 1} bytes of memory but only "
+            f"{_checks.format_bytes(_checks.available_memory())} is available; use an engine "
+            "that exploits the model's structure (engine='structured') or a smaller system"
+        )
+    _checks.check_memory(what, needed)
     return cls, reason
 
 
@@ -99,6 +166,7 @@ __all__ = [
     "REGISTRY",
     "DenseEngine",
     "Engine",
+    "KrylovEngine",
     "Moments",
     "ObservableMoments",
     "choose_engine",

@@ -116,6 +116,8 @@ class Engine(ABC):
     name: ClassVar[str] = "abstract"
     #: whether the engine is exact up to rounding (1e-10) or approximate
     exact: ClassVar[bool] = True
+    #: progress bars for long loops (see :mod:`qbattery._progress`); ``charge`` sets it
+    progress: bool | None = None
 
     def __init__(self, battery: Battery) -> None:
         self.battery = battery

@@ -17,7 +17,7 @@ Variant = Literal["paper", "tfim"]
 PowerMode = Literal["paper", "rate"]
 
 #: above this dimension the extreme eigenvalues of a tfim chain come from Lanczos (eigsh)
-DENSE_SPECTRUM_MAX = 4096
+DENSE_SPECTRUM_MAX = 1024
 
 
 def ising_strings(N: int, s: int) -> list[list[int]]:
@@ -46,7 +46,7 @@ def paper_extremes(N: int, s: int, Omega: float) -> tuple[float, float]:
 
 
 def _extreme_eigenvalues(H: PauliSum) -> tuple[float, float]:
-    """Smallest and largest eigenvalue: dense for d ≤ 4096, else Lanczos on the PauliSum."""
+    """Smallest and largest eigenvalue: dense for d ≤ 1024, else Lanczos on the PauliSum."""
     if H.shape[0] <= DENSE_SPECTRUM_MAX:
         ev = np.linalg.eigvalsh(H.to_dense())
         return float(ev[0]), float(ev[-1])

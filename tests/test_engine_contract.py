@@ -1,0 +1,108 @@
+"""Every registered engine against the dense engine, on random and model batteries.
+
+An engine either supports a battery (``supports`` returns None) and then agrees with
+dense at ``RTOL`` on every Dataset variable it supplies (a NaN must carry a note), or
+it says why not. Structured engines register themselves and are picked up here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qbattery as qb
+from qbattery.engines import REGISTRY
+from qbattery.operators import PauliSum, ProductState
+
+RTOL = 1e-9
+TIMES = np.linspace(0.0, 3.0, 7)
+COMPARED = (
+    "work_mean", "work_var", "power_mean", "power_var", "fidelity",
+    "work_angle", "power_angle",
+)  # fmt: skip
+#: variables divided by squared means: compared where the means are not near zero
+RATIOS = ("work_nsr", "power_nsr", "nsr_product", "tradeoff_bound", "work_bound", "power_bound")
+
+
+def random_pauli_battery(seed: int, n: int, mixed: bool = False) -> qb.Battery:
+    rng = np.random.default_rng(seed)
+
+    def random_sum(m: int) -> PauliSum:
+        terms = [(rng.normal(), "".join(rng.choice(list("IXYZ"), n))) for _ in range(m)]
+        return PauliSum.from_terms(terms, n=n)
+
+    H0 = random_sum(4) + PauliSum.single_site(n, "Z", -0.5)
+    HC = random_sum(6)
+    if mixed:
+        w = rng.random(2**n)
+        return qb.Battery(H0, HC, np.diag(w / w.sum()))
+    amp = rng.normal(size=(n, 2)) + 1j * rng.normal(size=(n, 2))
+    state = ProductState(amp / np.linalg.norm(amp, axis=1, keepdims=True))
+    return qb.Battery(H0, HC, state)
+
+
+CASES = [
+    pytest.param(lambda: random_pauli_battery(1, 3), id="pauli-N3"),
+    pytest.param(lambda: random_pauli_battery(2, 5), id="pauli-N5"),
+    pytest.param(lambda: random_pauli_battery(3, 8), id="pauli-N8"),
+    pytest.param(lambda: random_pauli_battery(4, 4, mixed=True), id="pauli-N4-mixed"),
+    pytest.param(lambda: qb.models.single_qubit(), id="single-qubit"),
+    pytest.param(lambda: qb.models.kbody(6, 2), id="kbody-N6-k2"),
+    pytest.param(lambda: qb.models.kbody(7, 3), id="kbody-N7-k3-remainder"),
+    pytest.param(lambda: qb.models.kbody(8, 8), id="kbody-N8-collective"),
+    pytest.param(lambda: qb.models.ising(6, 2), id="ising-N6-s2"),
+    pytest.param(lambda: qb.models.ising(8, 3), id="ising-N8-s3"),
+    pytest.param(lambda: qb.models.ising(7, 2, variant="tfim"), id="ising-N7-s2-tfim"),
+    pytest.param(lambda: qb.models.ising(10, 4), id="ising-N10-s4"),
+    pytest.param(lambda: qb.models.kbody(10, 4), id="kbody-N10-k4"),
+    pytest.param(lambda: qb.models.ising(12, 2), marks=pytest.mark.slow, id="ising-N12-s2"),
+    pytest.param(lambda: qb.models.kbody(12, 5), marks=pytest.mark.slow, id="kbody-N12-k5"),
+    pytest.param(
+        lambda: qb.models.ising(12, 3, variant="tfim"), marks=pytest.mark.slow, id="ising-N12-tfim"
+    ),
+]
+
+_REFERENCE: dict[str, object] = {}
+
+
+def _charge(bat: qb.Battery, engine: str):
+    return qb.charge(bat, TIMES, engine=engine, ergotropy=False)
+
+
+@pytest.mark.parametrize("make", CASES)
+@pytest.mark.parametrize("name", sorted(n for n in REGISTRY if n != "dense"))
+def test_engine_agrees_with_dense(name, make):
+    bat = make()
+    cls = REGISTRY[name]
+    why = cls.supports(bat)
+    if why is not None:
+        assert isinstance(why, str)
+        assert len(why) > 10  # a reason a user can act on
+        return
+    ref = _charge(bat, "dense")
+    got = _charge(bat, name)
+    assert got.attrs["engine"] == name
+    notes = got.attrs.get("notes", "")
+    for var in COMPARED + RATIOS:
+        a, b = got[var].values, ref[var].values
+        missing = np.isnan(a) & ~np.isnan(b)
+        if missing.any():
+            assert var in notes, f"{name}: {var} is NaN without a note"
+            continue
+        mask = np.ones(a.shape, bool)
+        if var in RATIOS:
+            for mean in ("work_mean", "power_mean"):
+                m = np.abs(ref[mean].values)
+                mask &= m > 1e-3 * max(float(m.max()), 1e-300)
+        scale = max(float(np.nanmax(np.abs(b[mask]))) if mask.any() else 0.0, 1e-300)
+        np.testing.assert_allclose(
+            a[mask], b[mask], rtol=RTOL, atol=RTOL * scale, err_msg=f"{name}: {var}"
+        )
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_engine_declares_support_and_memory(name):
+    cls = REGISTRY[name]
+    bat = qb.models.ising(4, 2, variant="tfim")
+    assert cls.supports(bat) is None or isinstance(cls.supports(bat), str)
+    assert int(cls.memory_estimate(bat, 201)) > 0
