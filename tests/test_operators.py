@@ -344,3 +344,7 @@ def test_models_hold_pauli_sums_and_product_states():
     big = qb.models.kbody(10**6, 1000)
     assert big.dim == 2**1_000_000
     assert big.structure["H0_initial"] == -0.5 * 10**6
+
+
+def test_battery_repr_with_an_astronomical_dimension():
+    assert "dim=2^1000000" in repr(qb.models.kbody(10**6, 10))

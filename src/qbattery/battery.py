@@ -240,7 +240,9 @@ class Battery:
     def __repr__(self) -> str:
         kind = "pure" if self.is_pure else "mixed"
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        return f"Battery({self.name}{', ' if params else ''}{params}; dim={self.dim}, {kind})"
+        d = self.dim
+        dim = f"2^{d.bit_length() - 1}" if d > 2**64 and d & (d - 1) == 0 else str(d)
+        return f"Battery({self.name}{', ' if params else ''}{params}; dim={dim}, {kind})"
 
     @property
     def is_ket(self) -> bool:
