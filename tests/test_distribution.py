@@ -148,7 +148,7 @@ def _rho(state: np.ndarray) -> np.ndarray:
     return np.outer(state, state.conj()) if state.ndim == 1 else state
 
 
-@settings(max_examples=25)
+@settings(max_examples=15)
 @given(batteries(max_dim=6), st.sampled_from(["work", "power"]))
 def test_generating_function_spectral_vs_expm(
     bat_args: tuple[np.ndarray, np.ndarray, np.ndarray], observable: str
