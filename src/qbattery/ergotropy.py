@@ -122,6 +122,13 @@ def h0_spectrum(battery: Battery, eng: Engine | None = None) -> tuple[np.ndarray
     diagonal H0; for a pure state only the ground energy (dense below
     :data:`SMALL_DIM`, else Lanczos); for a mixed state dense diagonalisation up to
     :data:`DENSE_SPECTRUM_MAX`.
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> levels, mult = h0_spectrum(qb.models.kbody(4, 2))   # the binomial hint
+    >>> levels.tolist(), mult.tolist()
+    ([-2.0, -1.0, 0.0, 1.0, 2.0], [1.0, 4.0, 6.0, 4.0, 1.0])
     """
     hint = _hint_spectrum(battery.structure)
     if hint is not None:

@@ -33,6 +33,14 @@ def jordan_wigner(N: int) -> list[sp.csr_array]:
     r"""Annihilators c_i = (Π_{j<i} σ_z^{(j)}) |0⟩⟨1|_i of N complex fermions.
 
     Site i is occupied in |1⟩ (σ_z = −1), so n_i = (1 − σ_z^{(i)})/2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = jordan_wigner(3)
+    >>> anti = (c[0] @ c[2].conj().T + c[2].conj().T @ c[0]).toarray()
+    >>> bool(np.allclose(anti, 0)), bool(np.allclose((c[1] @ c[1]).toarray(), 0))
+    (True, True)
     """
     lower = sp.csr_array(np.array([[0, 1], [0, 0]], dtype=complex))
     out = []
