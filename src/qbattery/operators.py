@@ -171,10 +171,10 @@ def _concat(parts: Sequence[_Terms]) -> _Terms:
     shifts = np.cumsum([0] + [p.site.size for p in parts[:-1]])
     ptr = np.concatenate([[0]] + [p.ptr[1:] + s for p, s in zip(parts, shifts, strict=True)])
     return _Terms(
-        np.concatenate([p.coef for p in parts]).astype(complex),
-        ptr.astype(np.int64),
-        np.concatenate([p.site for p in parts]).astype(np.int64),
-        np.concatenate([p.code for p in parts]).astype(np.int8),
+        np.concatenate([p.coef for p in parts], dtype=complex),
+        ptr.astype(np.int64, copy=False),
+        np.concatenate([p.site for p in parts], dtype=np.int64),
+        np.concatenate([p.code for p in parts], dtype=np.int8),
     )
 
 
@@ -1145,9 +1145,11 @@ class ProductState:
     def zeros(cls, n: int) -> ProductState:
         """|0…0⟩ on ``n`` qubits."""
         n = _check_n(n)
-        amp = np.zeros((n, 2), complex)
-        amp[:, 0] = 1.0
-        return cls(amp)
+        obj = cls.__new__(cls)  # normalised by construction: skip the checks
+        obj.amplitudes = np.zeros((n, 2), complex)
+        obj.amplitudes[:, 0] = 1.0
+        obj.n = n
+        return obj
 
     @property
     def shape(self) -> tuple[int]:
