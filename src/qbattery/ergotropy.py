@@ -275,6 +275,6 @@ def uniform_field_spectrum(N: int, omega0: float) -> tuple[np.ndarray, np.ndarra
 
     m = np.arange(N + 1)
     order = -1.0 if omega0 < 0 else 1.0  # increasing levels
-    levels = -(omega0 / 2) * (N - 2 * m) * order
+    levels = (omega0 / 2) * (2 * m - N) * order  # (no −0.0 at m = N/2)
     mult = comb(N, m, exact=False)
     return np.asarray(levels, dtype=float), np.asarray(mult, dtype=float)
