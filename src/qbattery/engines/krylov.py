@@ -449,7 +449,7 @@ class KrylovEngine(Engine):
     Examples
     --------
     >>> import numpy as np, qbattery as qb
-    >>> bat = qb.models.ising(10, 2, variant="tfim")
+    >>> bat = qb.models.ising(8, 2, variant="tfim")
     >>> ds = qb.charge(bat, np.linspace(0, 10, 11), engine="krylov")
     >>> ref = qb.charge(bat, np.linspace(0, 10, 11), engine="dense")
     >>> bool(np.allclose(ds.work_var, ref.work_var, rtol=1e-9, atol=1e-12))
