@@ -15,7 +15,7 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch):
     assert blocks, "README has no python block"
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
-    exec(compile(blocks[0], str(README), "exec"), namespace)  # noqa: S102
+    exec(compile(blocks[0], str(README), "exec"), namespace)
     assert (tmp_path / "kbody.nc").exists()
     ds = namespace["ds"]
     assert ds.sizes["time"] == 200  # type: ignore[attr-defined]

@@ -128,8 +128,7 @@ def check_times(times: Any) -> np.ndarray:
         raise InvalidInputError("`times` is empty; pass at least one time, e.g. [0.0, 1.0]")
     if not np.all(np.isfinite(t)):
         raise InvalidInputError(
-            f"`times` has {int(np.sum(~np.isfinite(t)))} NaN or infinite entries; "
-            "pass finite times"
+            f"`times` has {int(np.sum(~np.isfinite(t)))} NaN or infinite entries; pass finite times"
         )
     if t[0] < 0 or np.any(t < 0):
         raise InvalidInputError(

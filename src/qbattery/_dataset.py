@@ -37,7 +37,11 @@ EXTRA_VARIABLES: dict[str, tuple[str, str, str]] = {
     "work_fisher": ("classical Fisher information of W_0 eigenspaces I^W_t", "1/time^2", "(B5)"),
     "power_fisher": ("classical Fisher information of P_0 eigenspaces I^P_t", "1/time^2", "(B5)"),
     "work_f": ("correlation term f(W_0, W_t)", "1", "(B8)"),
-    "tradeoff_sum_bound": ("sum-form bound on N^W_t + N^P_t: 2 sqrt(Eq. 6 bound)", "1", "Sec. III.B"),
+    "tradeoff_sum_bound": (
+        "sum-form bound on N^W_t + N^P_t: 2 sqrt(Eq. 6 bound)",
+        "1",
+        "Sec. III.B",
+    ),
     "power_f": ("correlation term f(P_0, P_t)", "1", "(B8)"),
 }
 

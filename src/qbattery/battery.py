@@ -29,10 +29,7 @@ def as_operator(name: str, operator: OperatorLike) -> Operator:
     if _is_lazy(op):
         return op
     if is_qobj(op):
-        if op.shape[0] > _QOBJ_DENSE_MAX:
-            op = op.data_as("csr_matrix")
-        else:
-            op = op.full()
+        op = op.data_as("csr_matrix") if op.shape[0] > _QOBJ_DENSE_MAX else op.full()
     if sp.issparse(op):
         return sp.csr_array(op, dtype=np.result_type(op.dtype, np.float64))
     try:
@@ -175,6 +172,7 @@ class Battery:
         "H0",
         "HC",
         "P0",
+        "__weakref__",
         "_frozen",
         "dim",
         "is_pure",
@@ -182,7 +180,6 @@ class Battery:
         "params",
         "state",
         "structure",
-        "__weakref__",
     )
 
     def __init__(

@@ -20,9 +20,7 @@ from qbattery.engines.base import OBSERVABLES, Engine, Moments
 from qbattery.errors import InvalidInputError
 
 #: engines prepared for a battery (eigendecompositions etc.), reused across calls
-_ENGINE_CACHE: weakref.WeakKeyDictionary[Battery, dict[str, Engine]] = (
-    weakref.WeakKeyDictionary()
-)
+_ENGINE_CACHE: weakref.WeakKeyDictionary[Battery, dict[str, Engine]] = weakref.WeakKeyDictionary()
 
 
 def get_engine(battery: Battery, engine: str = "auto", ntimes: int = 1) -> tuple[Engine, str]:
