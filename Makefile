@@ -19,7 +19,7 @@ demo: $(STAMP)
 	@echo "Figures, data and checks are in results/paper/"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --doctest-modules tests src/qbattery
+	$(BIN)/python -m pytest -q -n 2 --durations=15 --doctest-modules tests src/qbattery
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow tests
