@@ -444,7 +444,7 @@ class KrylovEngine(Engine):
         Bytes for the Krylov basis; sets k between 8 and 40.
     eig_max_dim : int, optional
         Largest dimension at which a non-diagonal counting observable is diagonalised
-        for its Fisher information (default :data:`EIG_MAX_DIM` = 1024).
+        for its Fisher information (default ``EIG_MAX_DIM`` = 1024).
 
     Examples
     --------

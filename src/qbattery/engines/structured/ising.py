@@ -89,7 +89,7 @@ class IsingPaperSolver:
     work_max_cost : float, optional
         Largest 2^(s−1)·(N−s+1)·N (the cost of one work-sector transfer-matrix run) for
         which the work bound is computed, NaN with a note beyond; default
-        :data:`WORK_MAX_COST` (N up to about 5600 at s = 2, 2800 at s = 4).
+        ``WORK_MAX_COST`` (N up to about 5600 at s = 2, 2800 at s = 4).
 
     Examples
     --------
