@@ -66,8 +66,9 @@ MAX_WINDOWS_PER_SITE = 24
 POWER_MAX_DIM = 4096
 #: largest number of transfer-matrix states 2^(s−1) for the work sectors
 WORK_MAX_STATES = 1024
-#: largest work-bound cost 2^(s−1)·L·N per transfer-matrix run (≈ a minute for 256 runs)
-WORK_MAX_COST = 64 * 10**6
+#: largest work-bound cost 2^(s−1)·L·N per transfer-matrix run (about a minute in all:
+#: benchmarks/bench_structured.py measured ising(8000, 2), 1.3e8, in 37 s)
+WORK_MAX_COST = 1.5e8
 
 
 def _dim_text(L: int) -> str:
@@ -89,7 +90,7 @@ class IsingPaperSolver:
     work_max_cost : float, optional
         Largest 2^(s−1)·(N−s+1)·N (the cost of one work-sector transfer-matrix run) for
         which the work bound is computed, NaN with a note beyond; default
-        ``WORK_MAX_COST`` (N up to about 5600 at s = 2, 2800 at s = 4).
+        ``WORK_MAX_COST`` (N up to about 8600 at s = 2, 4300 at s = 4).
 
     Examples
     --------
