@@ -13,7 +13,7 @@ from typing import Any
 from qbattery import _checks
 from qbattery.battery import Battery
 from qbattery.engines.base import Engine, Moments, ObservableMoments
-from qbattery.engines.dense import DenseEngine
+from qbattery.engines.dense import DenseEngine, dense_bytes
 from qbattery.engines.krylov import M_MIN, KrylovEngine, _fmt_dim
 from qbattery.engines.structured import StructuredEngine
 from qbattery.errors import EngineError, MemoryLimitError
@@ -37,11 +37,6 @@ register(StructuredEngine)
 DENSE_MAX_DIM = 1024
 #: for mixed states (dense is the only general engine) up to this dimension by default
 DENSE_MIXED_MAX_DIM = 8192
-
-
-def dense_bytes(dim: int, ntimes: int) -> int:
-    """Memory of the dense engine: ten d×d complex matrices and one chunk of times."""
-    return int(10 * dim * dim * 16 + min(ntimes * dim * 16 * 8, 8 * 64 * 1024**2))
 
 
 def krylov_bytes(dim: int) -> int:

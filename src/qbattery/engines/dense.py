@@ -61,6 +61,11 @@ def _diagonal(op: object) -> np.ndarray:
     return np.diag(np.asarray(op))
 
 
+def dense_bytes(dim: int, ntimes: int) -> int:
+    """Memory of the dense engine: ten d×d complex matrices and one chunk of times."""
+    return int(10 * dim * dim * 16 + min(ntimes * dim * 16 * 8, 8 * _CHUNK_BYTES))
+
+
 class _Spectral:
     """Eigenspaces of one counting observable, in the eigenbasis of H."""
 
@@ -124,8 +129,7 @@ class DenseEngine(Engine):
     @classmethod
     def memory_estimate(cls, battery: Battery, ntimes: int) -> int:
         """About ten d×d complex matrices plus one chunk of time-resolved vectors."""
-        d = battery.dim
-        return int(10 * d * d * 16 + min(ntimes * d * 16 * 8, 8 * _CHUNK_BYTES))
+        return dense_bytes(battery.dim, ntimes)
 
     def _chunks(self, times: np.ndarray) -> list[np.ndarray]:
         d, r = self.C.shape
