@@ -80,8 +80,13 @@ def _template(spec: SweepSpec, *, lazy: bool) -> xr.Dataset:
         ("notes", "why some variables are NaN at this point (JSON)"),
         ("error", "error that made the point invalid or failed"),
     ):
-        # strings are small: written eagerly with the template (empty chunks are skipped)
-        data[name] = xr.Variable(dims, np.full(shape, "", dtype=object), {"long_name": long_name})
+        # written eagerly with the template (chunks equal to the fill value "" are skipped)
+        data[name] = xr.Variable(
+            dims,
+            np.full(shape, "", dtype=object),
+            {"long_name": long_name},
+            encoding={"chunks": point_chunks},
+        )
     data["status"] = xr.Variable(
         dims,
         full(shape, PENDING, np.int8, point_chunks),
@@ -156,6 +161,7 @@ class _ZarrWriter:
         require("zarr")
         self.spec = spec
         self.path = Path(path)
+        self._open: dict[str, Any] | None = None
         if self.path.exists():
             self._check_existing()
         else:
@@ -198,25 +204,32 @@ class _ZarrWriter:
         return np.asarray(zarr.open_array(str(self.path / "status"), mode="r")[...])
 
     def write(self, result: PointResult) -> None:
-        dims = self.spec.dims
-        region = {d: slice(i, i + 1) for d, i in zip(dims, result.index, strict=True)}
-        one = (1,) * len(dims)
-        nt = self.spec.times.size
-        values = (
-            result.values
-            if result.values is not None
-            else np.full((len(SWEEP_VARIABLES), nt), np.nan)
-        )
-        data = {
-            name: ((*dims, "time"), row.reshape(*one, nt))
-            for name, row in zip(SWEEP_VARIABLES, values, strict=True)
-        }
+        """Write one point: its chunk of every variable, then its completion record.
+
+        Straight to the Zarr arrays of the group opened once (an xarray ``region=``
+        write per point costs 60 ms of driver CPU, this 20 ms); every variable has one
+        chunk per grid point, so no two points share a chunk.
+        """
+        arrays = self._arrays()
+        idx = result.index
+        if result.values is not None:
+            for name, row in zip(SWEEP_VARIABLES, result.values, strict=True):
+                arrays[name][idx] = row
+        else:
+            for name in SWEEP_VARIABLES:
+                arrays[name][idx] = np.nan
         for name in ("engine", "notes", "error"):
-            data[name] = (dims, np.full(one, getattr(result, name), dtype=object))
-        xr.Dataset(data).to_zarr(self.path, region=region, mode="r+", consolidated=False)
+            arrays[name][idx] = getattr(result, name)
         # the completion record, written only after the data are on disk
-        done = xr.Dataset({"status": (dims, np.full(one, result.status, dtype=np.int8))})
-        done.to_zarr(self.path, region=region, mode="r+", consolidated=False)
+        arrays["status"][idx] = result.status
+
+    def _arrays(self) -> dict[str, Any]:
+        if self._open is None:
+            zarr = require("zarr")
+            group = zarr.open_group(str(self.path), mode="r+")
+            names = [*SWEEP_VARIABLES, "engine", "notes", "error", "status"]
+            self._open = {name: group[name] for name in names}
+        return self._open
 
     def dataset(self) -> xr.Dataset:
         # chunks=None: whole arrays through zarr (concurrent reads), not a dask task per
