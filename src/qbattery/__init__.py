@@ -19,12 +19,14 @@ from qbattery.battery import Battery
 from qbattery.charge import charge
 from qbattery.design import Design, InfeasibleTargetError, design
 from qbattery.distribution import distribution, generating_function
+from qbattery.eigenbasis import Eigenbasis
 from qbattery.errors import (
     EngineError,
     InvalidInputError,
     MemoryLimitError,
     QBatteryError,
 )
+from qbattery.operators import PauliSum, ProductState
 from qbattery.scaling import scaling
 from qbattery.states import thermal, with_state
 from qbattery.sweep import open_sweep, sweep
@@ -32,10 +34,13 @@ from qbattery.sweep import open_sweep, sweep
 __all__ = [
     "Battery",
     "Design",
+    "Eigenbasis",
     "EngineError",
     "InfeasibleTargetError",
     "InvalidInputError",
     "MemoryLimitError",
+    "PauliSum",
+    "ProductState",
     "QBatteryError",
     "__version__",
     "analytic",

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from qbattery import _checks
 from qbattery._optional import is_qobj
 from qbattery._typing import Operator, OperatorLike, StateLike
+from qbattery.eigenbasis import Eigenbasis
 from qbattery.errors import InvalidInputError
 
 #: dimension above which a ``qutip.Qobj`` operator is kept sparse instead of dense
@@ -19,7 +20,7 @@ _QOBJ_DENSE_MAX = 4096
 
 
 def _is_lazy(obj: Any) -> bool:
-    """A symbolic operator/state (e.g. :class:`~qbattery.operators.PauliSum`)."""
+    """A symbolic operator/state (e.g. :class:`~qbattery.PauliSum`)."""
     return hasattr(obj, "to_dense") and hasattr(obj, "shape") and not isinstance(obj, np.ndarray)
 
 
@@ -116,6 +117,33 @@ def to_dense(op: Any) -> np.ndarray:
     return np.asarray(op)
 
 
+def _check_eigenbases(
+    given: Mapping[str, Eigenbasis] | None, ops: Mapping[str, tuple[str, Operator]], d: int
+) -> dict[str, Eigenbasis]:
+    """Validate ``eigenbases``: known keys, Eigenbasis values of dimension d, correct."""
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise InvalidInputError(
+            f"`eigenbases` must be a mapping like {{'power': Eigenbasis(...)}}, got "
+            f"{type(given).__name__}"
+        )
+    bases = dict(given)
+    for key, basis in bases.items():
+        if key not in ops:
+            raise InvalidInputError(
+                f"unknown key {key!r} in `eigenbases`; use 'work' (W0 = H0) or 'power' (P0)"
+            )
+        if not isinstance(basis, Eigenbasis):
+            raise InvalidInputError(
+                f"`eigenbases[{key!r}]` must be a qbattery.Eigenbasis, got {type(basis).__name__}"
+            )
+        _checks.check_same_dim(f"eigenbases[{key!r}]", basis.dim, d)
+        name, op = ops[key]
+        basis.check(op, name)
+    return bases
+
+
 class Battery:
     """A closed quantum battery: battery Hamiltonian, charging Hamiltonian, initial state.
 
@@ -138,6 +166,13 @@ class Battery:
         Power counting observable; default −i[H0, HC] (Sec. II).
     structure : mapping, optional
         Hints for structured engines (set by the built-in models).
+    eigenbases : mapping, optional
+        ``{"work": Eigenbasis, "power": Eigenbasis}`` (either or both): the eigenbasis of
+        W0 = H0 or P0 for the Fisher-information bounds (Eq. 5), so that no engine has to
+        diagonalise it. Needed by the Krylov engine when O0 is not diagonal in the
+        computational basis and d > 1024; used by the dense engine too (it skips the
+        O(d³) eigendecomposition). Each basis is checked against its operator on random
+        vectors (:meth:`~qbattery.Eigenbasis.check`).
     hermitian_atol, state_atol : float
         Tolerances of the Hermiticity and state checks.
 
@@ -166,6 +201,7 @@ class Battery:
     name: str
     params: Mapping[str, Any]
     structure: Mapping[str, Any]
+    eigenbases: Mapping[str, Eigenbasis]
 
     __slots__ = (
         "H",
@@ -175,6 +211,7 @@ class Battery:
         "__weakref__",
         "_frozen",
         "dim",
+        "eigenbases",
         "is_pure",
         "name",
         "params",
@@ -193,6 +230,7 @@ class Battery:
         H: OperatorLike | None = None,
         P0: OperatorLike | None = None,
         structure: Mapping[str, Any] | None = None,
+        eigenbases: Mapping[str, Eigenbasis] | None = None,
         hermitian_atol: float = _checks.DEFAULT_ATOL,
         state_atol: float = _checks.DEFAULT_ATOL,
     ) -> None:
@@ -218,6 +256,7 @@ class Battery:
             else:
                 evals = _checks.check_density(st, atol=state_atol)
                 pure = bool(np.sum(evals > state_atol) == 1)
+        bases = _check_eigenbases(eigenbases, {"work": ("H0", h0), "power": ("P0", p0)}, d)
         set_ = object.__setattr__
         set_(self, "H0", h0)
         set_(self, "HC", hc)
@@ -229,6 +268,7 @@ class Battery:
         set_(self, "name", name or "custom")
         set_(self, "params", MappingProxyType(dict(params or {})))
         set_(self, "structure", MappingProxyType(dict(structure or {})))
+        set_(self, "eigenbases", MappingProxyType(bases))
         set_(self, "_frozen", True)
 
     def __setattr__(self, key: str, value: Any) -> None:

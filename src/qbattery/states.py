@@ -37,7 +37,21 @@ _STATE_KEYS = ("family", "H0_initial")
 
 
 def check_temperature(temperature: Any) -> float:
-    """Validate a temperature: a real number ≥ 0 (``inf`` allowed)."""
+    """Validate a temperature: a real number ≥ 0 (``inf`` allowed).
+
+    Returns it as a float; anything else raises
+    :class:`~qbattery.errors.InvalidInputError` saying what to pass instead.
+
+    Examples
+    --------
+    >>> check_temperature(0), check_temperature("inf")
+    (0.0, inf)
+    >>> try:
+    ...     check_temperature(-1)
+    ... except InvalidInputError as err:
+    ...     print(str(err).split(";")[0])
+    `temperature` must be ≥ 0 (k_B = 1, energy units), got -1.0
+    """
     try:
         T = float(temperature)
     except (TypeError, ValueError) as exc:
@@ -168,6 +182,7 @@ def with_state(
         H=battery.H,
         P0=battery.P0,
         structure=structure,
+        eigenbases=battery.eigenbases,
     )
 
 

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from qbattery import _checks
 from qbattery.battery import Battery, to_dense
+from qbattery.eigenbasis import Eigenbasis
 from qbattery.engines.base import OBSERVABLES, Engine, Moments, Observable, ObservableMoments
 
 #: relative tolerance for grouping degenerate eigenvalues of a counting observable
@@ -69,8 +70,14 @@ def dense_bytes(dim: int, ntimes: int) -> int:
 class _Spectral:
     """Eigenspaces of one counting observable, in the eigenbasis of H."""
 
-    def __init__(self, op: object, V: np.ndarray, rtol: float) -> None:
-        if is_diagonal(op):
+    def __init__(
+        self, op: object, V: np.ndarray, rtol: float, basis: Eigenbasis | None = None
+    ) -> None:
+        if basis is not None:  # given by the user (Battery(..., eigenbases=...))
+            order = np.argsort(basis.values, kind="stable")
+            self.values = basis.values[order]
+            self.B = basis.coefficients(V)[order, :]
+        elif is_diagonal(op):
             diag = np.real(_diagonal(op))
             order = np.argsort(diag, kind="stable")
             self.values = diag[order]
@@ -162,7 +169,8 @@ class DenseEngine(Engine):
     def _spectral(self, which: Observable) -> _Spectral:
         cache = self.__dict__.setdefault("_spectral_cache", {})
         if which not in cache:
-            cache[which] = _Spectral(self._ops[which], self.V, self.rtol)
+            basis = self.battery.eigenbases.get(which)
+            cache[which] = _Spectral(self._ops[which], self.V, self.rtol, basis)
         return cache[which]
 
     def moments(self, times: np.ndarray) -> Moments:

@@ -17,7 +17,7 @@ every ket. Per window the engine stores only small matrices: the Gram matrices
 the sector matrices V†Π_iV of the eigenspaces Π_i of O0. Each requested time, and each
 node of the adaptive speed-angle quadrature, then costs O(k²) operations, independent
 of d. Nothing of size d × d is formed: the Hamiltonian acts as a
-:class:`~qbattery.operators.PauliSum` (bit tricks), a sparse matrix or a dense array.
+:class:`~qbattery.PauliSum` (bit tricks), a sparse matrix or a dense array.
 
 **Accuracy.** Each window adds at most ``tol`` (default 1e-12) relative error to each
 ket (estimated), so after w windows the kets are accurate to about w·tol. The moments
@@ -40,6 +40,7 @@ import scipy.sparse as sp
 
 from qbattery import _checks, _progress
 from qbattery.battery import Battery, _is_lazy, to_dense
+from qbattery.eigenbasis import Eigenbasis
 from qbattery.engines.base import OBSERVABLES, Engine, Moments, Observable, ObservableMoments
 from qbattery.engines.dense import DEGENERACY_RTOL, eigenspaces, is_diagonal
 from qbattery.errors import EngineError
@@ -325,9 +326,13 @@ class LanczosPropagator:
 class _Sectors:
     """Eigenspaces of a counting observable: labels per basis row (diagonal) or Q†."""
 
-    def __init__(self, op: Any, dim: int) -> None:
+    def __init__(self, op: Any, dim: int, basis: Eigenbasis | None = None) -> None:
         self.Qh: np.ndarray | None = None
-        if is_diagonal(op):
+        self.basis = basis
+        if basis is not None:  # given by the user: ψ ↦ Q†ψ, then sorted by eigenvalue
+            order = np.argsort(basis.values, kind="stable")
+            starts = eigenspaces(basis.values[order], rtol=DEGENERACY_RTOL)
+        elif is_diagonal(op):
             diag = _diagonal(op)
             order = np.argsort(diag, kind="stable")
             starts = eigenspaces(diag[order], rtol=DEGENERACY_RTOL)
@@ -347,7 +352,10 @@ class _Sectors:
         ‖Π_i r‖² (nsec,), so that each time costs O(nsec k²). Many sectors (a densely
         diagonalised O0): the basis in O0's eigenbasis X (k, d) and r there, O(d k).
         """
-        if self.Qh is None:
+        if self.basis is not None:
+            X = self.basis.coefficients(V.T)[self.order].T
+            R = self.basis.coefficients(resid)[self.order]
+        elif self.Qh is None:
             X = V[:, self.order]
             R = resid[self.order]
         else:
@@ -431,8 +439,9 @@ class KrylovEngine(Engine):
     between 8 and 40 vectors per ket), k products P0·v and a few kets. The work
     (power) Fisher information is exact when W0 (P0) is diagonal in the computational
     basis — its eigenspaces are groups of equal diagonal entries, as in every built-in
-    model — or small enough (d ≤ ``eig_max_dim``) to be diagonalised; otherwise it is
-    NaN with a note.
+    model —, when its eigenbasis is given (``Battery(..., eigenbases=...)``, see
+    :class:`~qbattery.Eigenbasis`), or when it is small enough
+    (d ≤ ``eig_max_dim``) to be diagonalised; otherwise it is NaN with a note.
 
     Parameters
     ----------
@@ -540,15 +549,17 @@ class KrylovEngine(Engine):
     def _sectors(self, which: Observable) -> _Sectors | None:
         if which not in self._sector_cache:
             op = self.battery.H0 if which == "work" else self.battery.P0
-            if self._diag[which] is not None or self.d <= self.eig_max_dim:
-                self._sector_cache[which] = _Sectors(op, self.d)
+            basis = self.battery.eigenbases.get(which)
+            if basis is not None or self._diag[which] is not None or self.d <= self.eig_max_dim:
+                self._sector_cache[which] = _Sectors(op, self.d, basis)
             else:
                 name = "W0 = H0" if which == "work" else "P0"
                 self._sector_cache[which] = None
                 self.notes[f"{which}_fisher"] = (
                     f"the Krylov engine needs the eigenspaces of {name}: it is not diagonal "
                     f"in the computational basis and dimension {self.d} > eig_max_dim = "
-                    f"{self.eig_max_dim} is too large to diagonalise it"
+                    f"{self.eig_max_dim} is too large to diagonalise it; pass its eigenbasis "
+                    f"as Battery(..., eigenbases={{{which!r}: qbattery.Eigenbasis(...)}})"
                 )
         return self._sector_cache[which]
 

@@ -30,8 +30,8 @@ def kbody(N: int, k: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
     from |0⟩^⊗N. When k does not divide N, the remaining r = N − ⌊N/k⌋k spins form one
     more block driven by an r-site σ_x string with the same Ω_k (SPEC §2).
 
-    H0 and HC are :class:`~qbattery.operators.PauliSum` objects and |0⟩^⊗N a
-    :class:`~qbattery.operators.ProductState`, so even N = 10⁶ is built in milliseconds
+    H0 and HC are :class:`~qbattery.PauliSum` objects and |0⟩^⊗N a
+    :class:`~qbattery.ProductState`, so even N = 10⁶ is built in milliseconds
     (P0 = −i[H0, HC] stays symbolic until an engine needs it).
 
     Parameters
