@@ -90,8 +90,8 @@ def test_figure1_masks_trivial_bounds_on_log_axis(fig1_data: xr.Dataset) -> None
 def test_figure1_labels_come_from_attributes(fig1_data: xr.Dataset) -> None:
     drawn = plotting.figure1(fig1_data)
     label = drawn.axes["a"].get_ylabel()
-    assert "mean work ⟨W_t⟩ [energy] (solid)" in label
-    assert "mean power ⟨P_t⟩ [energy/time] (dashed)" in label
+    assert r"mean work $\langle\mathcal{W}_t\rangle$ [energy] (solid)" in label
+    assert r"mean power $\langle\mathcal{P}_t\rangle$ [energy/time] (dashed)" in label
     assert drawn.axes["b"].get_xlabel() == "time t [1/energy]"
     assert drawn.axes["a"].get_title(loc="left") == "(a)"
     legend_texts = [t.get_text() for t in drawn.figure.legends[0].get_texts()]
@@ -130,7 +130,30 @@ def test_figure3_variances_and_fidelity(fig2_data: xr.Dataset) -> None:
             assert_line_is(
                 drawn.line(panel, name, s), T, fig2_data[name].sel(s=s).values, log=False
             )
-        assert drawn.axes[panel].get_ylabel().startswith(fig2_data[name].attrs["long_name"][:12])
+        assert drawn.axes[panel].get_ylabel().startswith(fig2_data[name].attrs["long_name"][:8])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("work_var", r"work variance $(\Delta\mathcal{W}_t)^2$ [energy²]"),
+        ("power_nsr", "noise-to-signal ratio of power\n" r"$\mathcal{N}^\mathcal{P}_t$"),
+        (
+            "fidelity",
+            r"fidelity $F_t$ = $|\langle\psi_0|\psi_t\rangle|^2$ (squared,"
+            "\nUhlmann)",
+        ),
+    ],
+)
+def test_axis_labels_typeset_symbols(name: str, expected: str) -> None:
+    """Symbols as mathtext (squares inside formulas stay ^2), wrapped between words only."""
+    ds = qb.analytic.single_qubit(T)
+    label = plotting.axis_label(ds[name], width=30)
+    assert label == expected
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.set_ylabel(label)
+    fig.canvas.draw()  # mathtext parses: a malformed formula raises here
 
 
 def test_builders_draw_on_given_axes(fig1_data: xr.Dataset) -> None:
@@ -152,7 +175,9 @@ def test_plot_dataset_draws_all_13_quantities() -> None:
     for (panel, name, _), line in drawn.lines.items():
         log = panel in ("work_nsr", "power_nsr", "nsr_product")
         assert_line_is(line, T, ds[name].values, log=log)
-    assert drawn.axes["work_mean"].get_ylabel() == "mean work ⟨W_t⟩ [energy]"
+    assert (
+        drawn.axes["work_mean"].get_ylabel() == r"mean work $\langle\mathcal{W}_t\rangle$ [energy]"
+    )
     assert drawn.axes["nsr_product"].get_legend() is not None
 
 

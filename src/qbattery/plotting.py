@@ -13,6 +13,7 @@ On logarithmic axes (NSRs, their product) values ≤ 0 cannot be drawn: they are
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -49,12 +50,31 @@ SYMBOLS: dict[str, str] = {
     "fidelity": r"$F_t$",
 }
 
-#: line styles: the quantity itself, the second quantity of a panel, bounds
 LineStyle = Literal["-", "--", ":", "-."]
+LineStyle.__doc__ = """Matplotlib line styles of the builders (a type alias).
+
+Solid (:data:`SOLID`) for the quantity itself, dashed (:data:`DASHED`) for the second
+quantity of a panel, dotted (:data:`DOTTED`) and dash-dotted (:data:`DASHDOT`) for the
+Eq. (5) and Eq. (6) bounds.
+
+Examples
+--------
+>>> from typing import get_args
+>>> get_args(LineStyle) == (SOLID, DASHED, DOTTED, DASHDOT)
+True
+>>> import qbattery as qb
+>>> from matplotlib.figure import Figure
+>>> ds = qb.analytic.single_qubit([0.5, 1.0])
+>>> line = plot_variable(Figure().add_subplot(), ds, "work_bound", style=DOTTED)[None]
+>>> line.get_linestyle()
+':'
+"""
 SOLID: LineStyle = "-"
 DASHED: LineStyle = "--"
 DOTTED: LineStyle = ":"
 DASHDOT: LineStyle = "-."
+#: doctest collects functions and classes only: run the alias's example too
+__test__ = {"LineStyle": LineStyle.__doc__}
 
 LineKey = tuple[str, str, Hashable]
 
@@ -72,6 +92,20 @@ class Drawn:
     lines : dict
         (panel, variable, parameter value or ``None``) → Line2D; the line's y data are
         the variable's values (NaN where a log axis cannot show them).
+
+    Examples
+    --------
+    The mean work of the single qubit, ⟨𝒲_t⟩ = ω0 sin²(Ω0t) (App. D), as drawn:
+
+    >>> import numpy as np, qbattery as qb
+    >>> fig = Figure()
+    >>> ax = fig.add_subplot()
+    >>> ds = qb.analytic.single_qubit(np.linspace(0.0, 1.5, 7))
+    >>> drawn = Drawn(fig, {"a": ax})
+    >>> drawn.lines[("a", "work_mean", None)] = plot_variable(ax, ds, "work_mean")[None]
+    >>> y = drawn.line("a", "work_mean").get_ydata()
+    >>> bool(np.allclose(y, np.sin(ds.time.values) ** 2))
+    True
     """
 
     figure: Figure
@@ -83,29 +117,76 @@ class Drawn:
         return self.lines[(panel, variable, value)]
 
 
+#: the symbols of the variables' long names, typeset as mathtext (no spaces inside, so
+#: that wrapping never splits a formula)
+_MATH = (
+    ("|<ψ_0|ψ_t>|^2", r"$|\langle\psi_0|\psi_t\rangle|^2$"),
+    ("sqrt(I^W)", r"$\sqrt{I^\mathcal{W}}$"),
+    ("sqrt(I^P)", r"$\sqrt{I^\mathcal{P}}$"),
+    ("f(W_0, W_t)", r"$f(W_0,\mathcal{W}_t)$"),
+    ("f(P_0, P_t)", r"$f(P_0,\mathcal{P}_t)$"),
+    ("cot²θ^W_t", r"$\cot^2\theta^\mathcal{W}_t$"),
+    ("cot²θ^P_t", r"$\cot^2\theta^\mathcal{P}_t$"),
+    ("<W_t>", r"$\langle\mathcal{W}_t\rangle$"),
+    ("<P_t>", r"$\langle\mathcal{P}_t\rangle$"),
+    ("(ΔW_t)^2", r"$(\Delta\mathcal{W}_t)^2$"),
+    ("(ΔP_t)^2", r"$(\Delta\mathcal{P}_t)^2$"),
+    ("N^W_t", r"$\mathcal{N}^\mathcal{W}_t$"),
+    ("N^P_t", r"$\mathcal{N}^\mathcal{P}_t$"),
+    ("θ^W_t", r"$\theta^\mathcal{W}_t$"),
+    ("θ^P_t", r"$\theta^\mathcal{P}_t$"),
+    ("I^W_t", r"$I^\mathcal{W}_t$"),
+    ("I^P_t", r"$I^\mathcal{P}_t$"),
+    ("F_t", r"$F_t$"),
+)
+
+
 def _pretty(text: str) -> str:
-    for a, b in (("<", "⟨"), (">", "⟩"), ("^2", "²")):
+    for a, b in _MATH:
         text = text.replace(a, b)
-    return text
+    parts = re.split(r"(\$[^$]*\$)", text)  # odd entries: formulas, left alone
+    for i in range(0, len(parts), 2):
+        for a, b in (("<", "⟨"), (">", "⟩"), ("^2", "²")):
+            parts[i] = parts[i].replace(a, b)
+    return "".join(parts)
+
+
+def _wrap(text: str, width: int) -> str:
+    """Wrap at ``width`` visible characters, never inside a formula."""
+    formulas = re.findall(r"\$[^$]*\$", text)
+    # each formula stands in as a run of one private-use character, about as wide as it
+    # renders (its letters without backslash commands and braces)
+    keys = []
+    for i, f in enumerate(formulas):
+        visible = len(re.sub(r"\\[a-zA-Z]+|[{}$_^]", "", f)) or 1
+        keys.append(chr(0xE000 + i) * visible)
+        text = text.replace(f, keys[-1], 1)
+    out = "\n".join(textwrap.wrap(text, width)) or text
+    for key, f in zip(keys, formulas, strict=True):
+        out = out.replace(key, f, 1)
+    return out
 
 
 def axis_label(da: xr.DataArray, *, width: int = 48) -> str:
     """``long_name [units]`` of a variable (no brackets for dimensionless units "1").
 
-    Angle brackets and squares are typeset (``<W_t>`` → ``⟨W_t⟩``, ``^2`` → ``²``) and
-    the label is wrapped at ``width`` characters.
+    The symbols of the long names are typeset as mathtext (``<W_t>`` → ⟨𝒲_t⟩,
+    ``N^P_t`` → 𝒩^𝒫_t, as in the paper), other brackets and squares as Unicode
+    (``energy^2`` → energy²), and the label is wrapped at ``width`` characters.
 
     Examples
     --------
     >>> import qbattery as qb
     >>> ds = qb.analytic.single_qubit([0.5])
-    >>> axis_label(ds.work_mean), axis_label(ds.work_nsr)
-    ('mean work ⟨W_t⟩ [energy]', 'noise-to-signal ratio of work N^W_t')
+    >>> print(axis_label(ds.work_mean))
+    mean work $\\langle\\mathcal{W}_t\\rangle$ [energy]
+    >>> print(axis_label(ds.work_nsr))
+    noise-to-signal ratio of work $\\mathcal{N}^\\mathcal{W}_t$
     """
     name = str(da.attrs.get("long_name", da.name))
     units = str(da.attrs.get("units", ""))
     text = name if units in ("", "1") else f"{name} [{units}]"
-    return "\n".join(textwrap.wrap(_pretty(text), width)) or _pretty(text)
+    return _wrap(_pretty(text), width)
 
 
 def _panel_label(ds: xr.Dataset, names: Sequence[str], styles: Sequence[LineStyle]) -> str:
@@ -343,6 +424,21 @@ def figure2(ds: xr.Dataset, axes: Sequence[Axes] | None = None, *, bounds: bool 
     Drawn
         Lines keyed ``(panel, variable, s)``; the NSR axes are ``"a:right"``,
         ``"b:right"``.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, qbattery as qb
+    >>> t = np.linspace(0.2, 2.0, 10)
+    >>> ds = xr.concat([qb.charge(qb.models.ising(4, s), t) for s in (2, 3)], dim="s")
+    >>> ds = ds.assign_coords(s=[2, 3])
+    >>> drawn = figure2(ds)
+    >>> sorted(drawn.axes)
+    ['a', 'a:right', 'b', 'b:right', 'c']
+    >>> y = drawn.line("c", "nsr_product", 3).get_ydata()
+    >>> bool(np.allclose(y, ds.nsr_product.sel(s=3)))
+    True
+    >>> bool((ds.nsr_product >= ds.tradeoff_bound * (1 - 1e-9)).all())  # Eq. (6)
+    True
     """
     created = axes is None
     axs = _check_axes(axes, 3, (12.0, 4.0))
@@ -406,6 +502,19 @@ def figure3(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> Drawn:
     -------
     Drawn
         Lines keyed ``(panel, variable, s)``.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, qbattery as qb
+    >>> t = np.linspace(0.0, 2.0, 11)
+    >>> runs = [qb.charge(qb.models.ising(4, s), t, bounds=False) for s in (2, 3)]
+    >>> ds = xr.concat(runs, dim="s").assign_coords(s=[2, 3])
+    >>> drawn = figure3(ds)
+    >>> sorted(drawn.axes), len(drawn.lines)
+    (['a', 'b', 'c'], 6)
+    >>> fidelity = drawn.line("c", "fidelity", 2).get_ydata()
+    >>> float(fidelity[0]), bool(np.allclose(fidelity, ds.fidelity.sel(s=2)))
+    (1.0, True)
     """
     return _three_panel(
         ds,
@@ -552,6 +661,16 @@ def save(drawn: Drawn, path: str | Path, *, formats: Sequence[str] | None = None
     """Save a figure: to ``path`` as is, or to ``path`` with each suffix of ``formats``.
 
     Returns the written paths.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> drawn = Drawn(Figure(figsize=(2.0, 2.0)))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = save(drawn, pathlib.Path(tmp) / "figs" / "fig1", formats=("png", "pdf"))
+    ...     heads = [p.read_bytes()[:4] for p in paths]
+    >>> [p.name for p in paths], heads
+    (['fig1.png', 'fig1.pdf'], [b'\\x89PNG', b'%PDF'])
     """
     path = Path(path)
     targets = [path] if formats is None else [path.with_suffix(f".{f}") for f in formats]
@@ -562,5 +681,16 @@ def save(drawn: Drawn, path: str | Path, *, formats: Sequence[str] | None = None
 
 
 def save_dataset_figure(ds: xr.Dataset, path: str | Path) -> Path:
-    """Draw :func:`plot_dataset` and save it to ``path`` (format from the suffix)."""
+    """Draw :func:`plot_dataset` and save it to ``path`` (format from the suffix).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy as np, qbattery as qb
+    >>> ds = qb.charge(qb.models.single_qubit(), np.linspace(0.0, 1.5, 7))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_dataset_figure(ds, pathlib.Path(tmp) / "qubit.png")
+    ...     head = path.read_bytes()[:4]
+    >>> path.name, head
+    ('qubit.png', b'\\x89PNG')
+    """
     return save(plot_dataset(ds), path)[0]
