@@ -81,7 +81,20 @@ def _toml_load(path: Path) -> dict[str, Any]:
 
 
 def builtin_models() -> dict[str, Any]:
-    """Name → builder of every model exported by :mod:`qbattery.models`."""
+    """Name → builder of every model exported by :mod:`qbattery.models`.
+
+    These are the names a ``[model]`` table accepts; its other keys are the builder's
+    keyword parameters.
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> models = builtin_models()
+    >>> sorted(models) == sorted(qb.models.__all__), models["kbody"] is qb.models.kbody
+    (True, True)
+    >>> models["kbody"](N=4, k=2).dim
+    16
+    """
     from qbattery import models
 
     return {name: getattr(models, name) for name in models.__all__}
@@ -89,7 +102,19 @@ def builtin_models() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class OperatorSource:
-    """Where one array of ``[battery]`` comes from: a ``.npy`` file or a key of a ``.npz``."""
+    """Where one array of ``[battery]`` comes from: a ``.npy`` file or a key of a ``.npz``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "ops.npz"
+    ...     np.savez(path, H0=np.diag([-0.5, 0.5]))
+    ...     source = OperatorSource(path, "H0", "ops.npz:H0")
+    ...     H0 = source.load("H0")
+    >>> str(source).endswith("ops.npz:H0"), H0.tolist()
+    (True, [[-0.5, 0.0], [0.0, 0.5]])
+    """
 
     path: Path
     key: str | None = None
@@ -129,7 +154,22 @@ class OperatorSource:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """A parsed ``qbattery run`` configuration (see the module docstring)."""
+    """A parsed ``qbattery run`` configuration (see the module docstring).
+
+    Usually made by :func:`load_config`; :meth:`RunConfig.override` applies
+    command-line options and :meth:`RunConfig.battery` builds the battery.
+
+    Examples
+    --------
+    >>> cfg = RunConfig(Path("kbody.toml"), np.linspace(0.0, 1.0, 5), model="kbody",
+    ...                 params={"N": 4, "k": 2})
+    >>> cfg = cfg.override(engine="dense", no_figure=True)
+    >>> cfg.engine, cfg.figure, cfg.times.size
+    ('dense', None, 5)
+    >>> bat = cfg.battery()
+    >>> bat.name, bat.dim
+    ('kbody', 16)
+    """
 
     source: Path
     times: np.ndarray
@@ -397,7 +437,29 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What :func:`run` computed and wrote."""
+    """What :func:`run` computed and wrote.
+
+    Attributes
+    ----------
+    dataset : xarray.Dataset
+        The result of :func:`qbattery.charge` (Eq. 2–6), as written.
+    output : Path
+        The NetCDF file.
+    figure : Path or None
+        The figure, if one was drawn.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     cfg = RunConfig(Path(tmp) / "qubit.toml", np.array([0.5, 1.0]),
+    ...                     model="single_qubit", output=Path(tmp) / "qubit.nc")
+    ...     result = run(cfg, progress=False)
+    >>> result.output.name, result.figure, result.dataset.sizes["time"]
+    ('qubit.nc', None, 2)
+    >>> result.summary().startswith("single_qubit: 2 times with engine")
+    True
+    """
 
     dataset: xr.Dataset
     output: Path
@@ -427,6 +489,22 @@ def run(config: RunConfig, *, progress: bool | None = None) -> RunResult:
     Returns
     -------
     RunResult
+
+    Examples
+    --------
+    The single qubit of App. D: 𝒩^W_t = cot²(Ω0 t) (D3), in the NetCDF file as computed.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     cfg = RunConfig(Path(tmp) / "qubit.toml", np.array([0.25, 0.5, 1.0]),
+    ...                     model="single_qubit", output=Path(tmp) / "qubit.nc")
+    ...     result = run(cfg, progress=False)
+    ...     with xr.open_dataset(result.output) as saved:
+    ...         work_nsr = saved.work_nsr.values
+    >>> bool(np.allclose(work_nsr, 1 / np.tan(cfg.times) ** 2, rtol=1e-10))
+    True
+    >>> result.dataset.attrs["config"].endswith("qubit.toml")
+    True
     """
     from qbattery import _progress
     from qbattery.charge import charge

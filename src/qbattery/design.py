@@ -62,7 +62,23 @@ _INSIDE = 1e-12
 
 
 class InfeasibleTargetError(QBatteryError):
-    """No protocol meets the reliability targets; ``.design`` holds the best values."""
+    """No protocol meets the reliability targets; ``.design`` holds the best values.
+
+    Examples
+    --------
+    For k-body charging 𝒩^W_t 𝒩^P_t ≥ 1/N² at every k and t (Eq. 9), so with N = 4
+    no protocol has both NSRs ≤ 0.1:
+
+    >>> import qbattery as qb
+    >>> try:
+    ...     qb.design(4, max_power_nsr=0.1, max_work_nsr=0.1)
+    ... except qb.InfeasibleTargetError as err:
+    ...     best, message = err.design, str(err)
+    >>> best.feasible, best.value, "Eq. 9" in message
+    (False, None, True)
+    >>> sorted(best.best)
+    ['closest', 'lowest_power_nsr', 'lowest_work_nsr']
+    """
 
     def __init__(self, message: str, design: Design) -> None:
         super().__init__(message)
@@ -99,6 +115,23 @@ class Design:
         meeting the power target), ``closest`` (the protocol minimising the largest
         ratio NSR / target) — each a dict of parameter, time, NSRs and power. Exact
         for kbody; over the table's grid for sweep designs.
+
+    Examples
+    --------
+    The chosen protocol has the k-body closed forms ⟨𝒫_t⟩ = NΩ_kω0 sin(2Ω_k t) (E6)
+    and 𝒩^P_t = (k/N) tan²(Ω_k t) (Eq. 8), Ω_k = (k/N)Ω0, k a divisor of N.
+
+    >>> import numpy as np, qbattery as qb
+    >>> d = qb.design(12, max_power_nsr=0.1, max_work_nsr=0.5)
+    >>> d.parameter, d.value, d.method, d.feasible
+    ('k', 2, 'closed form', True)
+    >>> omega_k = d.value / d.N
+    >>> bool(np.isclose(d.power_mean, d.N * omega_k * np.sin(2 * omega_k * d.time)))
+    True
+    >>> bool(np.isclose(d.power_nsr, d.value / d.N * np.tan(omega_k * d.time) ** 2))
+    True
+    >>> d.table.power_nsr.dims, d.table.sizes["k"]  # every k = 1 … N considered
+    (('k', 'time'), 12)
     """
 
     family: str
@@ -416,7 +449,24 @@ def _design_kbody(
 
 
 def feasible_mask(table: xr.Dataset, targets: Mapping[str, float | None]) -> xr.DataArray:
-    """Points of a design table with positive power that meet every target."""
+    """Points of a design table with positive power that meet every target.
+
+    ``targets`` has the keys ``max_power_nsr``, ``max_work_nsr`` and ``max_time``
+    (None: no limit), as in the ``targets`` of a :class:`Design`.
+
+    Examples
+    --------
+    >>> t = xr.Dataset(
+    ...     {"power_mean": (("k", "time"), [[1.0, 2.0], [3.0, 0.0]]),
+    ...      "power_nsr": (("k", "time"), [[0.1, 0.5], [0.4, 0.1]]),
+    ...      "work_nsr": (("k", "time"), [[9.0, 2.0], [1.0, 0.5]])},
+    ...     coords={"k": [1, 2], "time": [0.5, 1.0]})
+    >>> goals = {"max_power_nsr": 0.45, "max_work_nsr": None, "max_time": None}
+    >>> feasible_mask(t, goals).values.tolist()  # (2, 1.0) has zero power
+    [[True, False], [True, False]]
+    >>> feasible_mask(t, {**goals, "max_work_nsr": 5.0}).values.tolist()
+    [[False, False], [True, False]]
+    """
     ok = (
         (table["power_mean"] > 0) & np.isfinite(table["power_nsr"]) & np.isfinite(table["work_nsr"])
     )
@@ -597,7 +647,21 @@ def _with_best(result: Design, exact: dict[str, dict[str, float] | None] | None 
 
 
 def infeasible_message(result: Design) -> str:
-    """Why no protocol meets the targets, with the best achievable values."""
+    """Why no protocol meets the targets, with the best achievable values.
+
+    For k-body charging it names Eq. (9) when the targets ask for 𝒩^W𝒩^P < 1/N².
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> try:
+    ...     qb.design(4, max_power_nsr=0.1, max_work_nsr=0.1)
+    ... except qb.InfeasibleTargetError as err:
+    ...     d = err.design
+    >>> print("\\n".join(infeasible_message(d).splitlines()[:2]))
+    no protocol (k, t) of kbody with N = 4 meets power NSR ≤ 0.1 and work NSR ≤ 0.1.
+      (Eq. 9: N^W N^P ≥ 1/N² = 0.0625 for every k and t; the targets allow 0.01)
+    """
     p, tg = result.parameter, result.targets
     goals = " and ".join(
         f"{_LABELS[name]} ≤ {value:g}" for name, value in tg.items() if value is not None

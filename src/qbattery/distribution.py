@@ -240,7 +240,21 @@ def cumulants_from_moments(moments: np.ndarray, center: Any = 0.0) -> np.ndarray
 
 
 def check_order(cumulants: Any) -> int:
-    """Validate the ``cumulants`` keyword of :func:`qbattery.charge`."""
+    """Validate the ``cumulants`` keyword of :func:`qbattery.charge`.
+
+    Returns the order as an ``int``; raises :class:`~qbattery.errors.InvalidInputError`
+    for a non-integer or an order outside 0 … ``MAX_CUMULANTS``.
+
+    Examples
+    --------
+    >>> check_order(np.int64(4))
+    4
+    >>> try:
+    ...     check_order(2.5)
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `cumulants` must be an integer, got 2.5
+    """
     if isinstance(cumulants, bool) or not isinstance(cumulants, (int, np.integer)):
         raise InvalidInputError(f"`cumulants` must be an integer, got {cumulants!r}")
     if not 0 <= int(cumulants) <= MAX_CUMULANTS:
@@ -259,6 +273,23 @@ def cumulant_variables(
     Moments are taken about the engine's exact mean (less cancellation); an engine
     without full counting statistics gives κ_1, κ_2 from its mean and variance and NaN
     above, with the reason in ``notes``.
+
+    Examples
+    --------
+    The work of the single qubit of App. D is 0 or ω0 with probabilities cos²(Ω0t),
+    sin²(Ω0t) (measure H0, evolve, measure again): a Bernoulli variable with
+    p = sin²(Ω0t), so κ_1 = p, κ_2 = p(1 − p) (App. D) and κ_3 = p(1 − p)(1 − 2p).
+
+    >>> import qbattery as qb
+    >>> from qbattery.engines import DenseEngine
+    >>> eng = DenseEngine(qb.models.single_qubit())
+    >>> t = np.array([0.3, 1.2])
+    >>> out = cumulant_variables(eng, eng.moments(t), 3, {})
+    >>> sorted(name for name in out if name.startswith("work"))
+    ['work_cumulant_1', 'work_cumulant_2', 'work_cumulant_3', 'work_skewness']
+    >>> p = np.sin(t) ** 2
+    >>> bool(np.allclose(out["work_cumulant_3"], p * (1 - p) * (1 - 2 * p), atol=1e-12))
+    True
     """
     from qbattery.statistics import variance
 

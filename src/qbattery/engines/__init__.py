@@ -23,7 +23,22 @@ REGISTRY: dict[str, type[Engine]] = {}
 
 
 def register(cls: type[Engine]) -> type[Engine]:
-    """Add an engine class to :data:`REGISTRY` (usable as a decorator)."""
+    """Add an engine class to :data:`REGISTRY` (usable as a decorator).
+
+    The class is registered under its ``name``; it
+    becomes a valid ``engine=`` of :func:`qbattery.charge` and a candidate of
+    ``engine="auto"``.
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> @register
+    ... class DenseCopy(DenseEngine):
+    ...     name = "dense-copy"
+    >>> resolve(qb.models.single_qubit(), "dense-copy", 3) == (DenseCopy, "requested")
+    True
+    >>> del REGISTRY["dense-copy"]  # leave the registry as it was
+    """
     REGISTRY[cls.name] = cls
     return cls
 
@@ -119,6 +134,20 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
     MemoryLimitError
         If the engine's memory estimate exceeds the available memory (the message gives
         both; ``QBATTERY_MEMORY_LIMIT`` caps the available memory).
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> cls, why = resolve(qb.models.heisenberg(4), "auto", 10)
+    >>> cls is DenseEngine, why
+    (True, 'dimension 16 ≤ 1024: exact eigendecomposition')
+    >>> resolve(qb.models.kbody(4, 2), "auto", 10)[0].name
+    'structured'
+    >>> try:
+    ...     resolve(qb.models.kbody(4, 2), "fast", 10)
+    ... except EngineError as err:
+    ...     print(err)
+    unknown engine 'fast'; choose one of ['auto', 'dense', 'krylov', 'structured']
     """
     if engine == "auto":
         able = tuple(n for n, c in REGISTRY.items() if c.supports(battery) is None)

@@ -110,6 +110,24 @@ class Engine(ABC):
     :meth:`moments` and :meth:`fisher`, and are registered in
     :mod:`qbattery.engines`. Construction prepares (and may cache) whatever the engine
     needs, e.g. an eigendecomposition; the other methods can be called repeatedly.
+
+    Examples
+    --------
+    The dense engine on the single qubit of App. D: the Fisher information of the work
+    eigenspaces is I_t = 4Ω0² (Eq. B5), so the speed angle is θ^W_t = Ω0 t (Eq. 5).
+
+    >>> import qbattery as qb
+    >>> from qbattery.engines import DenseEngine
+    >>> bat = qb.models.single_qubit()
+    >>> issubclass(DenseEngine, Engine), DenseEngine.name, DenseEngine.supports(bat)
+    (True, 'dense', None)
+    >>> eng = DenseEngine(bat)
+    >>> eng.fisher(np.array([0.2, 0.7]), "work").round(10).tolist()
+    [4.0, 4.0]
+    >>> bool(np.allclose(eng.angle(np.array([0.5, 1.0]), "work"), [0.5, 1.0]))
+    True
+    >>> eng.moments(np.array([0.5])).work.mean.shape
+    (1,)
     """
 
     #: the name users pass as ``engine=`` and the key in the registry
