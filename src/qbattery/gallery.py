@@ -74,6 +74,24 @@ class GallerySpec:
         The fixed model parameters (recorded in the data).
     samples : int
         Disorder realisations per N (1 for clean models).
+
+    Examples
+    --------
+    Parallel charging (k = 1) as a gallery model: the power peaks at Ω_k t* = π/4 with
+    ⟨𝒫⟩_max = kΩ0ω0 = 1 for every N (E6), and there 𝒩^P = k/N = 1/N (Eq. 8).
+
+    >>> import numpy as np, qbattery as qb
+    >>> SPECS["parallel"] = GallerySpec(
+    ...     build=lambda N, seed: qb.models.kbody(N, 1), window=lambda N: N * np.pi / 2,
+    ...     sizes=(1, 2, 4), quick_sizes=(1, 2), params={"k": 1})
+    >>> ds = power_scaling("parallel", [1, 2, 4])
+    >>> del SPECS["parallel"]  # leave the gallery as it was
+    >>> bool(np.allclose(ds.t_star[:, 0], [np.pi / 4, np.pi / 2, np.pi], atol=1e-7))
+    True
+    >>> ds.power_mean[:, 0].round(9).values.tolist()
+    [1.0, 1.0, 1.0]
+    >>> bool(np.allclose(ds.power_nsr[:, 0], [1.0, 0.5, 0.25], atol=1e-9))
+    True
     """
 
     build: Callable[[int, int], Battery]
@@ -248,10 +266,33 @@ def plot_power_scaling(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> di
     and ∝ N⁰ (parallel), both through the model's first point, and NSR = k/N: 1
     (collective) and 1/N (parallel). Disorder-averaged models show mean ± std.
 
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`power_scaling`.
+    axes : sequence of 2 Axes, optional
+        Where to draw; a new figure by default.
+
     Returns
     -------
     dict
         Label → drawn line (for tests and styling).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from matplotlib.figure import Figure
+    >>> N = np.array([1, 2, 4])
+    >>> ds = xr.Dataset(
+    ...     {"power_mean": (("N", "sample"), 2.0 * N[:, None]),
+    ...      "power_nsr": (("N", "sample"), 1.0 / N[:, None]),
+    ...      "power_bound": (("N", "sample"), 0.5 / N[:, None])},
+    ...     coords={"N": N, "sample": [0]}, attrs={"model": "toy"})
+    >>> drawn = plot_power_scaling(ds, Figure().subplots(1, 2))
+    >>> "toy: ⟨P⟩ at t* (∝ N^1.00)" in drawn
+    True
+    >>> drawn["k-body collective ∝ N"].get_ydata().tolist()  # through the first point
+    [2.0, 4.0, 8.0]
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
@@ -320,10 +361,32 @@ def plot_distribution(da: xr.DataArray, ax: Axes | None = None, *, bins: int = 6
     values (typical for power), the weights are summed into ``bins`` equal-width bins
     so that the mass stays visible; the binned sums are what is drawn.
 
+    Parameters
+    ----------
+    da : xarray.DataArray, dims ("time", value)
+        From :func:`qbattery.distribution`.
+    ax : Axes, optional
+        Where to draw; a new figure by default.
+    bins : int
+        Largest number of value columns drawn as they are.
+
     Returns
     -------
     matplotlib.collections.QuadMesh
         Its array holds the plotted weights (time × value bin).
+
+    Examples
+    --------
+    The single qubit of App. D stores ω0 = 1 with probability sin²(Ω0t), else nothing:
+
+    >>> import numpy as np, qbattery as qb
+    >>> from matplotlib.figure import Figure
+    >>> t = np.linspace(0.0, 1.5, 7)
+    >>> mesh = plot_distribution(qb.distribution(qb.models.single_qubit(), t),
+    ...                          Figure().add_subplot())
+    >>> weights = np.asarray(mesh.get_array()).reshape(2, t.size)  # values 0, 1 by time
+    >>> bool(np.allclose(weights[1], np.sin(t) ** 2, atol=1e-12))
+    True
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
@@ -360,7 +423,40 @@ def run_gallery(
 ) -> list[Path]:
     """Write every gallery figure (PNG, PDF), its data (NetCDF) and ``exponents.csv``.
 
-    Returns the paths written.
+    Parameters
+    ----------
+    out : path
+        Output directory (created if missing).
+    models_ : sequence of str, optional
+        Gallery models (keys of ``SPECS``); default all.
+    quick : bool
+        The models' ``quick_sizes`` and a shorter distribution run.
+    progress : bool or None
+        Progress bar: ``None`` on a terminal only, ``False`` never.
+
+    Returns
+    -------
+    list of Path
+        The paths written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = run_gallery(tmp, models_=["heisenberg"], quick=True, progress=False)
+    ...     with xr.open_dataset(Path(tmp) / "gallery_heisenberg.nc") as ds:
+    ...         sizes = ds.N.values.tolist()
+    ...     rows = (Path(tmp) / "exponents.csv").read_text().splitlines()
+    >>> print(*sorted(p.name for p in paths), sep="\\n")
+    distribution_tavis_cummings.nc
+    distribution_tavis_cummings.pdf
+    distribution_tavis_cummings.png
+    exponents.csv
+    gallery_heisenberg.nc
+    gallery_heisenberg.pdf
+    gallery_heisenberg.png
+    >>> sizes, rows[1].split(",")[:2]  # the quick sizes of the Heisenberg chain
+    ([2, 3, 4], ['heisenberg', '2-4'])
     """
     import matplotlib
 
@@ -430,7 +526,15 @@ def run_gallery(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``qbattery gallery`` to the command-line app."""
+    """Add ``qbattery gallery`` to the command-line app.
+
+    Examples
+    --------
+    >>> app = typer.Typer()
+    >>> register(app)
+    >>> [command.name for command in app.registered_commands]
+    ['gallery']
+    """
 
     @app.command(
         "gallery",

@@ -53,9 +53,9 @@ SYMBOLS: dict[str, str] = {
 LineStyle = Literal["-", "--", ":", "-."]
 LineStyle.__doc__ = """Matplotlib line styles of the builders (a type alias).
 
-Solid (:data:`SOLID`) for the quantity itself, dashed (:data:`DASHED`) for the second
-quantity of a panel, dotted (:data:`DOTTED`) and dash-dotted (:data:`DASHDOT`) for the
-Eq. (5) and Eq. (6) bounds.
+Solid (``SOLID``) for the quantity itself, dashed (``DASHED``) for the second quantity
+of a panel, dotted (``DOTTED``) and dash-dotted (``DASHDOT``) for the Eq. (5) and
+Eq. (6) bounds.
 
 Examples
 --------

@@ -124,6 +124,19 @@ def design_heatmap(design: Design, name: str, *, ax: Axes | None = None) -> dict
     Returns a dict with the ``mesh``, the ``feasible`` region's outline (a contour set,
     None if no point or every point is feasible) and the chosen point's ``marker``
     (None if infeasible).
+
+    Examples
+    --------
+    >>> import numpy as np, qbattery as qb
+    >>> from matplotlib.figure import Figure
+    >>> d = qb.design(6, max_power_nsr=0.2, max_work_nsr=0.5)
+    >>> drawn = design_heatmap(d, "power_nsr", ax=Figure().add_subplot())
+    >>> drawn["mesh"].get_array().shape == d.table.power_nsr.shape  # (k, t)
+    True
+    >>> drawn["feasible"] is not None
+    True
+    >>> bool(np.allclose(drawn["marker"].get_xydata(), [[d.time, d.value]]))
+    True
     """
     from qbattery.design import feasible_mask
 
@@ -162,6 +175,20 @@ def pareto(design: Design, nsr: str = "power_nsr", *, ax: Axes | None = None) ->
         ``constrained`` (the front of points meeting the other targets, on which the
         chosen protocol lies; None without other targets), ``target`` (Line2D or None),
         ``marker`` (Line2D or None).
+
+    Examples
+    --------
+    >>> import numpy as np, qbattery as qb
+    >>> from matplotlib.figure import Figure
+    >>> d = qb.design(6, max_power_nsr=0.2, max_work_nsr=0.5)
+    >>> drawn = pareto(d, "power_nsr", ax=Figure().add_subplot())
+    >>> nsr, power = drawn["front"].get_data()
+    >>> bool(np.all(np.diff(power) < 0) and np.all(np.diff(nsr) < 0))  # power for NSR
+    True
+    >>> list(drawn["target"].get_xdata())
+    [0.2, 0.2]
+    >>> bool(np.allclose(drawn["marker"].get_xydata(), [[d.power_nsr, d.power_mean]]))
+    True
     """
     ax = _axes(ax)
     table = design.table

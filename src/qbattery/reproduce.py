@@ -68,7 +68,15 @@ PASS, FAIL, HOLDS, DOES_NOT_HOLD = "PASS", "FAIL", "holds", "does not hold"
 
 @dataclass(frozen=True)
 class Settings:
-    """Models, parameters and time grids of :func:`reproduce` (``PAPER`` or ``QUICK``)."""
+    """Models, parameters and time grids of :func:`reproduce` (``PAPER`` or ``QUICK``).
+
+    Examples
+    --------
+    >>> PAPER.fig1_N, PAPER.fig1_k, PAPER.fig2_N, PAPER.fig2_s  # captions of Figs. 1-3
+    (12, (2, 3, 4), 10, (2, 3, 4))
+    >>> Settings(ntimes=5).times(1.0).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
 
     fig1_N: int = 12
     fig1_k: tuple[int, ...] = (2, 3, 4)
@@ -98,7 +106,17 @@ QUICK = Settings(fig1_N=8, fig2_N=6, ntimes=121)
 
 @dataclass(frozen=True)
 class Row:
-    """One row of the table: a check (PASS/FAIL) or a claim (holds / does not hold)."""
+    """One row of the table: a check (PASS/FAIL) or a claim (holds / does not hold).
+
+    Examples
+    --------
+    >>> check = Row("check", "𝒩^W𝒩^P = k²/N²", "Eq. (9)", "kbody(N=4, k=2)", "t > 0",
+    ...             "max rel. deviation 2e-03", FAIL)
+    >>> claim = Row("claim", "𝒩^P increases with k", "Sec. IV.A", "kbody(N=4, k=1,2)",
+    ...             "(0, 1]", "", DOES_NOT_HOLD)
+    >>> check.failed, claim.failed  # a claim that does not hold is a finding
+    (True, False)
+    """
 
     kind: Literal["check", "claim"]
     what: str
@@ -116,7 +134,18 @@ class Row:
 
 @dataclass
 class Report:
-    """What :func:`reproduce` computed, checked and wrote."""
+    """What :func:`reproduce` computed, checked and wrote.
+
+    Examples
+    --------
+    >>> row = Row("check", "x", "Eq. (9)", "d", "t > 0", "", PASS)
+    >>> report = Report(QUICK, {}, rows=[row])
+    >>> report.passed
+    True
+    >>> report.rows.append(replace(row, result=FAIL))
+    >>> report.passed
+    False
+    """
 
     settings: Settings
     datasets: dict[str, xr.Dataset]
@@ -151,6 +180,19 @@ def compute(
         (dimension ``k``), ``"fig2"`` (dimension ``s``); numerics from
         :func:`qbattery.charge` with ``engine``, closed forms from
         :mod:`qbattery.analytic`.
+
+    Examples
+    --------
+    The numerics of Fig. 1 agree with the closed forms of Eq. (8), (E3)-(E7):
+
+    >>> tiny = Settings(fig1_N=4, fig1_k=(1, 2), fig2_N=4, fig2_s=(2, 3), ntimes=21)
+    >>> data = compute(tiny, progress=False)
+    >>> sorted(data)
+    ['fig1', 'fig1_closed', 'fig2', 'qubit', 'qubit_closed']
+    >>> data["fig1"].work_var.dims, data["fig2"].s.values.tolist()
+    (('k', 'time'), [2, 3])
+    >>> bool(np.allclose(data["fig1"].work_var, data["fig1_closed"].work_var, atol=1e-12))
+    True
     """
     from qbattery import _progress, analytic, models
     from qbattery.charge import charge
@@ -208,6 +250,19 @@ def condition_numbers(ds: xr.Dataset) -> dict[str, np.ndarray]:
     * 𝒩^W𝒩^P and the trade-off bound: c_W + c_P + 2κ_W + 2κ_P;
     * a bound cot²θ − f, f = 2(cov + ΔO_tΔO_0)/⟨𝒪⟩²:
       (cot²θ + |f|(c + 2κ) + κ²) / max(|cot²θ − f|, FLOOR).
+
+    Examples
+    --------
+    For the single qubit ⟨𝒲_t⟩ = sin²t and (Δ𝒲_t)² = sin²(2t)/4 (App. D), so the
+    work variance has c = 1 + tan²t = 1/cos²t: ill-conditioned near Ω0t = π/2.
+
+    >>> import qbattery as qb
+    >>> t = np.array([0.3, 1.0, 1.5])
+    >>> cond = condition_numbers(qb.analytic.single_qubit(t))
+    >>> bool(np.allclose(cond["work_var"], 1 / np.cos(t) ** 2))
+    True
+    >>> cond["work_mean"].tolist()
+    [1.0, 1.0, 1.0]
     """
     out = {name: np.ones(ds.sizes["time"]) for name in VARIABLES}
     total = np.zeros(ds.sizes["time"])
@@ -230,7 +285,27 @@ def condition_numbers(ds: xr.Dataset) -> dict[str, np.ndarray]:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Result of :func:`max_relative_error`."""
+    """Result of :func:`max_relative_error`.
+
+    Attributes
+    ----------
+    error : float
+        The maximum relative error.
+    worst : str
+        Where it occurs (variable and time).
+    compared, skipped : int
+        Values compared, and values skipped as ill-conditioned.
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> closed = qb.analytic.single_qubit(np.linspace(0.0, 1.5, 7))
+    >>> numeric = closed.copy()
+    >>> numeric["work_mean"] = numeric.work_mean * (1 + 1e-6)
+    >>> c = max_relative_error(numeric, closed)
+    >>> round(c.error, 12), c.worst.split(" at ")[0]
+    (1e-06, 'work_mean')
+    """
 
     error: float
     worst: str
@@ -474,7 +549,17 @@ def _eq9_rows(data: dict[str, xr.Dataset], s: Settings) -> list[Row]:
 
 
 def checks(data: dict[str, xr.Dataset], settings: Settings = PAPER) -> list[Row]:
-    """The PASS/FAIL rows (see the module docstring)."""
+    """The PASS/FAIL rows (see the module docstring).
+
+    Examples
+    --------
+    >>> tiny = Settings(fig1_N=4, fig1_k=(1, 2), fig2_N=4, fig2_s=(2, 3), ntimes=21)
+    >>> rows = checks(compute(tiny, progress=False), tiny)
+    >>> {row.kind for row in rows}, all(row.result == PASS for row in rows)
+    ({'check'}, True)
+    >>> [row.paper for row in rows if row.what.startswith("bound holds")]
+    ['Eq. (5), (B8)', 'Eq. (5), (B8)', 'Eq. (6), (C1)', 'Sec. III.B']
+    """
     return (
         _closed_form_rows(data, settings)
         + _bound_rows(data)
@@ -675,7 +760,18 @@ def _qubit_claims(data: dict[str, xr.Dataset], s: Settings) -> list[Row]:
 
 
 def claims(data: dict[str, xr.Dataset], settings: Settings = PAPER) -> list[Row]:
-    """The paper's claims evaluated on the data (see the module docstring)."""
+    """The paper's claims evaluated on the data (see the module docstring).
+
+    Examples
+    --------
+    >>> tiny = Settings(fig1_N=4, fig1_k=(1, 2), fig2_N=4, fig2_s=(2, 3), ntimes=21)
+    >>> rows = claims(compute(tiny, progress=False), tiny)
+    >>> {row.kind for row in rows}, {row.result for row in rows} <= {HOLDS, DOES_NOT_HOLD}
+    ({'claim'}, True)
+    >>> first = rows[0]
+    >>> first.what, first.paper, first.result
+    ('⟨𝒫_t⟩ increases with k (quantum advantage)', 'Sec. IV.A, Fig. 1(a)', 'holds')
+    """
     return _fig1_claims(data["fig1"]) + _fig2_claims(data["fig2"]) + _qubit_claims(data, settings)
 
 
@@ -699,7 +795,17 @@ CAPTIONS: dict[str, str] = {
 
 
 def figure_data(data: dict[str, xr.Dataset]) -> dict[str, xr.Dataset]:
-    """The Dataset behind each figure: its drawn variables, dimension ``k`` or ``s``."""
+    """The Dataset behind each figure: its drawn variables, dimension ``k`` or ``s``.
+
+    Examples
+    --------
+    >>> tiny = Settings(fig1_N=4, fig1_k=(1, 2), fig2_N=4, fig2_s=(2, 3), ntimes=21)
+    >>> figures = figure_data(compute(tiny, progress=False))
+    >>> sorted(figures), list(figures["fig3"].data_vars)
+    (['fig1', 'fig2', 'fig3'], ['work_var', 'power_var', 'fidelity'])
+    >>> figures["fig2"].attrs["figure"].startswith("Fig. 2: Ising-like")
+    True
+    """
     out = {}
     for fig, source in (("fig1", data["fig1"]), ("fig2", data["fig2"]), ("fig3", data["fig2"])):
         ds = source[list(FIGURE_VARIABLES[fig])]
@@ -709,7 +815,20 @@ def figure_data(data: dict[str, xr.Dataset]) -> dict[str, xr.Dataset]:
 
 
 def write_figures(data: dict[str, xr.Dataset], out: Path) -> list[Path]:
-    """Write fig1-3 as PNG, PDF and NetCDF into ``out``; return the paths."""
+    """Write fig1-3 as PNG, PDF and NetCDF into ``out``; return the paths.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tiny = Settings(fig1_N=4, fig1_k=(1, 2), fig2_N=4, fig2_s=(2, 3), ntimes=21)
+    >>> data = compute(tiny, progress=False)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     files = write_figures(data, Path(tmp))
+    ...     with xr.open_dataset(Path(tmp) / "fig1.nc") as fig1:
+    ...         same = bool(fig1.work_nsr.equals(data["fig1"].work_nsr))
+    >>> sorted(f.name for f in files)[:4], len(files), same
+    (['fig1.nc', 'fig1.pdf', 'fig1.png', 'fig2.nc'], 9, True)
+    """
     from qbattery import plotting
 
     out.mkdir(parents=True, exist_ok=True)
@@ -729,7 +848,18 @@ CSV_COLUMNS = tuple(f.name for f in fields(Row))
 
 
 def write_csv(rows: Sequence[Row], path: Path) -> Path:
-    """Write the table as CSV (one header line, columns :data:`CSV_COLUMNS`)."""
+    """Write the table as CSV (one header line, columns :data:`CSV_COLUMNS`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> row = Row("check", "x", "Eq. (9)", "kbody(N=4, k=2)", "t > 0", "1e-15", PASS)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     lines = write_csv([row], Path(tmp) / "checks.csv").read_text().splitlines()
+    >>> print("\\n".join(lines))
+    kind,what,paper,data,window,numbers,result
+    check,x,Eq. (9),"kbody(N=4, k=2)",t > 0,1e-15,PASS
+    """
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
@@ -739,7 +869,19 @@ def write_csv(rows: Sequence[Row], path: Path) -> Path:
 
 
 def print_table(report: Report, console: Any = None) -> None:
-    """Print the table with rich (to standard output by default)."""
+    """Print the table with rich (to standard output by default).
+
+    Examples
+    --------
+    >>> import io
+    >>> from rich.console import Console
+    >>> rows = [Row("check", "x", "Eq. (9)", "d", "t > 0", "", PASS),
+    ...         Row("claim", "y", "Sec. IV.A", "d", "t > 0", "", DOES_NOT_HOLD)]
+    >>> console = Console(file=io.StringIO(), width=120)
+    >>> print_table(Report(QUICK, {}, rows=rows, wall_time_s=0.5), console)
+    >>> console.file.getvalue().splitlines()[-1]
+    'checks: 1/1 PASS; paper claims: 0/1 hold (0.5 s)'
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -798,6 +940,19 @@ def reproduce(
     -------
     Report
         ``report.passed`` is False when a check failed.
+
+    Examples
+    --------
+    The quick settings on a coarse grid, with the structured engine (exact for both
+    model families):
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     report = reproduce(tmp, quick=True, ntimes=11, engine="structured", progress=False)
+    >>> report.passed, report.settings.fig1_N, report.settings.fig2_N, report.settings.ntimes
+    (True, 8, 6, 11)
+    >>> print(*sorted(f.name for f in report.files))
+    checks.csv fig1.nc fig1.pdf fig1.png fig2.nc fig2.pdf fig2.png fig3.nc fig3.pdf fig3.png
     """
     from qbattery.errors import InvalidInputError
 
