@@ -30,7 +30,16 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """A parsed sweep configuration file (see ``examples/sweep-kbody.toml``)."""
+    """A parsed sweep configuration file (see ``examples/sweep-kbody.toml``).
+
+    Examples
+    --------
+    >>> cfg = SweepConfig(model="kbody", grid={"k": (1, 2, 4)}, times=np.array([0.5]),
+    ...                   params={"N": 4})
+    >>> spec = cfg.spec()
+    >>> spec.shape, spec.point((2,))
+    ((3,), {'N': 4, 'k': 4})
+    """
 
     model: str
     grid: dict[str, tuple[Any, ...]]
@@ -114,6 +123,20 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     ConfigError
         For invalid TOML, unknown tables or keys, or malformed values; the model's own
         checks (unknown parameter, empty grid) raise :class:`InvalidInputError`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> text = (
+    ...     '[sweep]\\nmodel = "kbody"\\n[grid]\\nk = {start = 1, stop = 3}\\n'
+    ...     '[params]\\nN = 6\\n[times]\\nstart = 0.0\\nstop = 1.0\\nnum = 3\\n'
+    ... )
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "k.toml"
+    ...     _ = path.write_text(text)
+    ...     cfg = load_config(path)
+    >>> cfg.model, cfg.grid, cfg.params, cfg.times.tolist()
+    ('kbody', {'k': [1, 2, 3]}, {'N': 6}, [0.0, 0.5, 1.0])
     """
     p = Path(path)
     raw = _load_toml(p)
@@ -195,6 +218,24 @@ def run_config(
 
     The store defaults to the file's ``store`` key, else ``<config name>.zarr`` in the
     current directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> text = (
+    ...     '[sweep]\\nmodel = "kbody"\\nscheduler = "serial"\\nbounds = false\\n'
+    ...     '[grid]\\nk = [1, 2]\\n[params]\\nN = 4\\n[times]\\nvalues = [0.5, 1.0]\\n'
+    ... )
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "k.toml"
+    ...     _ = path.write_text(text)
+    ...     store = str(Path(tmp) / "k.zarr")
+    ...     first = run_config(path, store=store, progress=False)
+    ...     again = run_config(path, store=store, progress=False)  # resumes: all stored
+    >>> first.computed, again.computed, again.stored_before
+    (2, 0, 2)
+    >>> again.dataset.work_mean.dims
+    ('k', 'time')
     """
     from qbattery.sweep import run_sweep
 

@@ -34,7 +34,23 @@ _RECORD_ATTR = "qbattery_sweep"
 
 
 class SweepMismatchError(InvalidInputError):
-    """An existing store was created for a different sweep."""
+    """An existing store was created for a different sweep.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, qbattery as qb
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     store = pathlib.Path(tmp) / "k.zarr"
+    ...     _ = qb.sweep("kbody", {"k": [1, 2]}, [0.5], params={"N": 4}, store=store,
+    ...                  client="serial", bounds=False)
+    ...     try:
+    ...         qb.sweep("kbody", {"k": [1, 2]}, [0.5], params={"N": 6}, store=store,
+    ...                  client="serial", bounds=False)
+    ...     except SweepMismatchError as err:
+    ...         print(*str(err).split(": ", 1)[1].split(". "), sep="\\n")  # after the path
+    params 'N' is 4 in the store but 6 here
+    Use another store path, or delete the store to start again
+    """
 
 
 def resolve_model(model: str | Callable[..., Battery]) -> tuple[Callable[..., Battery], str]:
@@ -144,6 +160,16 @@ class SweepSpec:
     """A checked sweep: model, grid axes, fixed parameters, times and options.
 
     Build it with :func:`make_spec`; :meth:`record` is what a store remembers.
+
+    Examples
+    --------
+    >>> spec = make_spec("kbody", {"k": [1, 2]}, [0.5, 1.0], params={"N": 4})
+    >>> spec.dims, spec.shape, list(spec.indices())
+    (('k',), (2,), [(0,), (1,)])
+    >>> spec.point((1,))  # the model's keyword arguments at k = 2
+    {'N': 4, 'k': 2}
+    >>> spec.record()["grid"], spec.record()["times"]
+    ([['k', [1, 2]]], [0.5, 1.0])
     """
 
     model: str

@@ -279,6 +279,19 @@ def open_sweep(store: str | os.PathLike[str]) -> xr.Dataset:
     """Load a sweep store (finished or not) as the Dataset :func:`sweep` returns.
 
     Points not yet computed have ``status`` 0 and NaN values.
+
+    Examples
+    --------
+    >>> import tempfile, qbattery as qb
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     store = Path(tmp) / "k.zarr"
+    ...     ds = qb.sweep("kbody", {"k": [1, 2]}, [0.5, 1.0], params={"N": 4},
+    ...                   store=store, client="serial", bounds=False)
+    ...     opened = qb.open_sweep(store)
+    >>> opened.status.values.tolist(), opened.work_nsr.dims
+    ([1, 1], ('k', 'time'))
+    >>> bool(opened.work_nsr.equals(ds.work_nsr))
+    True
     """
     require("zarr")
     path = Path(store)

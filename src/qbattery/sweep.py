@@ -95,6 +95,22 @@ def compute_point(
     sharing a machine do not oversubscribe its cores. A model that rejects the
     parameters (e.g. k > N) gives an ``invalid`` point, any other exception a
     ``failed`` point; both carry the error message.
+
+    Examples
+    --------
+    One k-body point: ⟨𝒲_t⟩ = Nω0 sin²(Ω_k t), Ω_k = (k/N)Ω0 (E3).
+
+    >>> from qbattery import models
+    >>> t = np.array([0.5, 1.0])
+    >>> r = compute_point(models.kbody, (0,), {"N": 4, "k": 2}, t, "auto", False)
+    >>> r.status == DONE, r.values.shape == (len(SWEEP_VARIABLES), t.size), r.engine
+    (True, True, 'structured')
+    >>> work = r.values[SWEEP_VARIABLES.index("work_mean")]
+    >>> bool(np.allclose(work, 4 * np.sin(0.5 * t) ** 2, rtol=1e-12))
+    True
+    >>> bad = compute_point(models.kbody, (1,), {"N": 2, "k": 3}, t, "auto", False)
+    >>> bad.status == INVALID, bad.values, bad.error.split(":")[0]
+    (True, None, 'InvalidInputError')
     """
     threadpoolctl = require("threadpoolctl")
     from qbattery.charge import _ENGINE_CACHE, charge
@@ -136,7 +152,19 @@ def _describe(exc: BaseException) -> str:
 
 @dataclass
 class SweepReport:
-    """Outcome of :func:`run_sweep`: the Dataset and what this run did."""
+    """Outcome of :func:`run_sweep`: the Dataset and what this run did.
+
+    Examples
+    --------
+    >>> report = run_sweep("kbody", {"k": [1, 2, 5]}, [0.5, 1.0], params={"N": 4},
+    ...                    client="serial", bounds=False)
+    >>> report.total, report.computed, report.stored_before, report.store
+    (3, 3, 0, None)
+    >>> report.invalid[0][0], report.failed
+    ({'k': 5}, [])
+    >>> print(report.summary().splitlines()[1])
+      invalid: k=5: InvalidInputError: `k` must be ≥ 1 and ≤ 4, got 5
+    """
 
     dataset: xr.Dataset
     total: int
@@ -255,6 +283,23 @@ def run_sweep(
         ``dataset`` (as :func:`sweep` returns it), the number of points ``computed``
         by this run, those already ``stored_before`` it, and the ``invalid`` and
         ``failed`` points with their errors.
+
+    Examples
+    --------
+    A sweep with a store resumes: the second run computes nothing and returns the same
+    Dataset.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     store = Path(tmp) / "kbody.zarr"
+    ...     first = run_sweep("kbody", {"k": [1, 2]}, [0.5, 1.0], params={"N": 4},
+    ...                       store=store, client="serial", bounds=False, progress=False)
+    ...     again = run_sweep("kbody", {"k": [1, 2]}, [0.5, 1.0], params={"N": 4},
+    ...                       store=store, client="serial", bounds=False, progress=False)
+    >>> (first.computed, first.stored_before), (again.computed, again.stored_before)
+    ((2, 0), (0, 2))
+    >>> bool(again.dataset.work_mean.equals(first.dataset.work_mean))
+    True
     """
     started = _time.perf_counter()
     spec = make_spec(model, grid, times, params=params, engine=engine, bounds=bounds)
