@@ -50,7 +50,9 @@ SYMBOLS: dict[str, str] = {
     "fidelity": r"$F_t$",
 }
 
+#: line styles: the quantity itself, the second quantity of a panel, bounds
 LineStyle = Literal["-", "--", ":", "-."]
+# the alias's docstring (help(), doctest); the API page shows the comment above
 LineStyle.__doc__ = """Matplotlib line styles of the builders (a type alias).
 
 Solid (``SOLID``) for the quantity itself, dashed (``DASHED``) for the second quantity
