@@ -5,13 +5,16 @@
   working directory (a later block may read a file an earlier one saved);
 * the helpers of docs/conf.py: bars of bras and kets are escaped outside literals and
   math, optional pages drop out of toctrees, and the API pages list every public object
-  of ``qbattery`` exactly once.
+  of ``qbattery`` exactly once;
+* every function and class on the API pages has a docstring with an ``Examples``
+  section of doctests (which ``make test`` runs with ``--doctest-modules``).
 
 ``make docs`` itself (warnings as errors, tutorials executed) runs in ``.ci/run``.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import inspect
 import re
@@ -134,12 +137,13 @@ def test_feature_guides_are_listed(
     assert source[0] == "```{toctree}\nown-battery\n/engines\n/sweeps\n/zeta\n```\n"
 
 
-def test_api_pages_list_every_public_object_once(conf: object) -> None:
-    pages = {path.stem: path.read_text() for path in (DOCS / "gen_modules" / "api").glob("*.rst")}
-    implementation = pages.pop("implementation")
-    assert set(pages) == set(conf.API_PAGES)  # type: ignore[attr-defined]
-    # every other public module has a target on the implementation page
-    assert ".. py:module:: qbattery.engines.dense" in implementation
+def _api_pages() -> dict[str, str]:
+    """Page name → text of the generated API pages (written by the ``conf`` fixture)."""
+    return {path.stem: path.read_text() for path in (DOCS / "gen_modules" / "api").glob("*.rst")}
+
+
+def _listed(pages: dict[str, str]) -> list[str]:
+    """Full names of the entries of the pages' autosummary tables, in page order."""
     listed: list[str] = []
     for text in pages.values():
         current = re.search(r"^\.\. currentmodule:: (\S+)$", text, re.M)
@@ -147,6 +151,27 @@ def test_api_pages_list_every_public_object_once(conf: object) -> None:
         table = text.split(":nosignatures:\n", 1)[1]
         for entry in re.findall(r"^   ~?(\S+)$", table, re.M):
             listed.append(f"{current.group(1)}.{entry}")
+    return listed
+
+
+def _resolve(full: str) -> object:
+    """The object of a listed name: ``module.name`` or ``module.Class.name``."""
+    owner_name, _, name = full.rpartition(".")
+    try:
+        owner: object = importlib.import_module(owner_name)
+    except ImportError:
+        module, _, cls = owner_name.rpartition(".")
+        owner = getattr(importlib.import_module(module), cls)
+    return getattr(owner, name)
+
+
+def test_api_pages_list_every_public_object_once(conf: object) -> None:
+    pages = _api_pages()
+    implementation = pages.pop("implementation")
+    assert set(pages) == set(conf.API_PAGES)  # type: ignore[attr-defined]
+    # every other public module has a target on the implementation page
+    assert ".. py:module:: qbattery.engines.dense" in implementation
+    listed = _listed(pages)
     assert len(listed) == len(set(listed))
     public = [
         f"qbattery.{name}"
@@ -157,3 +182,28 @@ def test_api_pages_list_every_public_object_once(conf: object) -> None:
         assert name in listed, f"{name} is public but not in the API reference"
     for name in qb.models.__all__:
         assert f"qbattery.models.{name}" in listed
+
+
+_EXAMPLES = re.compile(r"^Examples\n-+\n", re.M)
+
+
+def test_api_objects_have_examples(conf: object) -> None:
+    """Issue 7: every function and class on the API pages has an Examples section with
+    doctests; constants (documented by ``#:`` comments) are exempt."""
+    pages = _api_pages()
+    pages.pop("implementation")
+    checked: list[str] = []
+    lacking: list[str] = []
+    for full in _listed(pages):
+        obj = _resolve(full)
+        if not (inspect.isclass(obj) or callable(obj)):
+            continue
+        checked.append(full)
+        doc = inspect.getdoc(obj) or ""
+        parts = _EXAMPLES.split(doc, maxsplit=1)
+        if len(parts) < 2:
+            lacking.append(f"{full} (no docstring)" if not doc else full)
+        elif ">>>" not in parts[1]:
+            lacking.append(f"{full} (Examples without doctest)")
+    assert len(checked) >= 100, f"found only {len(checked)} objects on the API pages"
+    assert not lacking, "public objects without an Examples section:\n" + "\n".join(lacking)
