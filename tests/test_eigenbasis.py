@@ -193,3 +193,24 @@ def test_charge_power_bound_dense_vs_krylov_d2048() -> None:
     ref = qb.charge(_zz_battery(11, basis=False), times, engine="dense", progress=False)
     for name in ("power_bound", "power_angle", "power_f"):
         np.testing.assert_allclose(got[name][1:], ref[name][1:], rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize(("N", "k"), [(8, 3), (7, 2), (6, 1)])
+def test_kbody_power_eigenbasis_matches_dense_eigh(N: int, k: int) -> None:
+    """The k-body model's product-of-blocks P0 basis (remainder block included) gives the
+    dense engine's power Fisher information of its own eigendecomposition, to 1e-10."""
+    model = qb.models.kbody(N, k)
+    assert "power" in model.eigenbases
+    plain = qb.Battery(model.H0, model.HC, model.state, H=model.H)
+    times = np.linspace(0.05, 3.0, 13)
+    got = DenseEngine(model).fisher(times, "power")
+    ref = DenseEngine(plain).fisher(times, "power")
+    assert got is not None
+    assert ref is not None
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
+
+
+def test_kbody_power_eigenbasis_only_where_useful() -> None:
+    assert not qb.models.kbody(5, 5).eigenbases  # collective: one block, nothing to gain
+    assert not qb.models.kbody(17, 2).eigenbases  # its check would cost O(2^17)
+    assert not qb.models.kbody(12, 11).eigenbases  # blocks larger than 10 cells

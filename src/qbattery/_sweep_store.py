@@ -42,7 +42,33 @@ from qbattery._sweep_spec import (
 
 @dataclass(frozen=True)
 class PointResult:
-    """What one task returns: the point's values or its error."""
+    """What one task returns: the point's values or its error.
+
+    Attributes
+    ----------
+    index : tuple of int
+        The grid index of the point.
+    status : int
+        ``DONE``, ``INVALID`` or ``FAILED``.
+    values : ndarray, shape (len(SWEEP_VARIABLES), nt), or None
+        The point's ``SWEEP_VARIABLES`` (None unless done).
+    engine, notes, error : str
+        The engine used, its notes, and the error of an invalid or failed point.
+
+    Examples
+    --------
+    One k-body point: ⟨𝒫_t⟩ = NΩ_kω0 sin(2Ω_k t), Ω_k = (k/N)Ω0 (E6).
+
+    >>> from qbattery import models
+    >>> from qbattery.sweep import compute_point
+    >>> t = np.array([0.5, 1.0])
+    >>> r = compute_point(models.kbody, (0, 1), {"N": 4, "k": 2}, t, "auto", False)
+    >>> r.index, r.status == DONE, r.values.shape == (len(SWEEP_VARIABLES), 2), r.error
+    ((0, 1), True, True, '')
+    >>> power = r.values[SWEEP_VARIABLES.index("power_mean")]
+    >>> bool(np.allclose(power, 4 * 0.5 * np.sin(2 * 0.5 * t), rtol=1e-12))
+    True
+    """
 
     index: tuple[int, ...]
     status: int

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
+
 from qbattery.battery import Battery
+from qbattery.eigenbasis import Eigenbasis
 from qbattery.ergotropy import uniform_field_spectrum
 from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.operators import PauliSum, ProductState
@@ -17,6 +20,41 @@ def kbody_blocks(N: int, k: int) -> list[list[int]]:
     if r:
         blocks.append(list(range(n * k, N)))
     return blocks
+
+
+#: the power eigenbasis is attached up to this many cells (its check costs O(2^N))
+EIGENBASIS_MAX_N = 16
+#: ... and when every block has at most this many cells (a dense eigh of 2^k)
+EIGENBASIS_MAX_K = 10
+
+
+def power_eigenbasis(N: int, k: int, omega0: float, Omega0: float) -> Eigenbasis:
+    """P0's eigenbasis as a product of block eigenbases (blocks commute, App. E).
+
+    P0 = −i[H0, HC] = Σ_j P0^(j) with P0^(j) acting on block B_j only, so its
+    eigenvectors are products of the blocks' (one dense 2^k eigendecomposition per block
+    size) and its eigenvalues sums.
+
+    Examples
+    --------
+    >>> import numpy as np, qbattery as qb
+    >>> basis = power_eigenbasis(6, 4, 1.0, 1.0)  # blocks of 4 and 2 cells
+    >>> P0 = qb.models.kbody(6, 4).P0.to_dense()
+    >>> bool(np.allclose(np.sort(basis.values), np.linalg.eigvalsh(P0), atol=1e-12))
+    True
+    """
+    Omega_k = k / N * Omega0
+    local: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    factors = []
+    for block in kbody_blocks(N, k):
+        m = len(block)
+        if m not in local:
+            h0 = PauliSum.single_site(m, "Z", -(omega0 / 2))
+            hc = PauliSum.blocks(m, m, "X", Omega_k)
+            p0 = (-1j * h0.commutator(hc)).to_dense()
+            local[m] = np.linalg.eigh((p0 + p0.conj().T) / 2)
+        factors.append(local[m])
+    return Eigenbasis.product(factors)
 
 
 @cached_model
@@ -32,7 +70,10 @@ def kbody(N: int, k: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
 
     H0 and HC are :class:`~qbattery.PauliSum` objects and |0⟩^⊗N a
     :class:`~qbattery.ProductState`, so even N = 10⁶ is built in milliseconds
-    (P0 = −i[H0, HC] stays symbolic until an engine needs it).
+    (P0 = −i[H0, HC] stays symbolic until an engine needs it). Up to N = 16 cells, with
+    blocks of at most 10 cells and at least two blocks, the battery carries P0's
+    eigenbasis (``power_eigenbasis`` in this module), so the dense and Krylov engines get
+    the power bound without diagonalising P0.
 
     Parameters
     ----------
@@ -59,6 +100,8 @@ def kbody(N: int, k: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
     H0 = PauliSum.single_site(N, "Z", -(omega0 / 2))
     HC = PauliSum.blocks(N, k, "X", Omega_k) - H0
     name = "parallel" if k == 1 else "collective" if k == N else "hybrid"
+    small = N <= EIGENBASIS_MAX_N and k <= EIGENBASIS_MAX_K and k < N
+    bases = {"power": power_eigenbasis(N, k, omega0, Omega0)} if small else None
     return Battery(
         H0,
         HC,
@@ -74,6 +117,7 @@ def kbody(N: int, k: int, omega0: float = 1.0, Omega0: float = 1.0) -> Battery:
             "H0_initial": -(omega0 / 2) * N,  # ⟨0…0|H0|0…0⟩
             "H0_spectrum": partial(uniform_field_spectrum, N, omega0),  # for ergotropy
         },
+        eigenbases=bases,
     )
 
 
