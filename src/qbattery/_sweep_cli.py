@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from qbattery.cli import ProgressOption
 from qbattery.errors import InvalidInputError
 
 #: exit code when some grid points failed, or no protocol meets the design targets
@@ -101,14 +102,7 @@ def sweep_command(
             show_default=False,
         ),
     ] = None,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Show a progress bar (default: only when stderr is a terminal).",
-            show_default=False,
-        ),
-    ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Run a parameter sweep on Dask, writing each finished point to a Zarr store.
 

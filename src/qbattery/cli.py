@@ -17,7 +17,8 @@ Adding a sub-command (sweep, design, scaling, gallery, ...)
    ``ConfigError``): :func:`main` prints it as one line on stderr and exits with
    code 2, no traceback. End with another code by ``raise typer.Exit(code)``.
 5. Long work: use :func:`qbattery._progress.task` (a rich bar on a terminal, silent
-   otherwise).
+   otherwise); switch it with the shared option ``progress: ProgressOption = None``
+   (``--progress/--no-progress``, defined below).
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ COMMAND_MODULES: list[str] = [
 
 #: exit codes: 0 success, 1 a reproduce check failed, 2 bad input, 130 interrupted
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: the ``--progress/--no-progress`` option of the long commands (reproduce, run, sweep);
+#: a sub-command module uses it as ``progress: ProgressOption = None``
+ProgressOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Show a progress bar (default: only when stderr is a terminal).",
+        show_default=False,
+    ),
+]
 
 HELP = (
     "Reliability of charging closed quantum batteries: means, variances and "
@@ -132,14 +144,7 @@ def reproduce_command(
             "any registered engine name, or auto.",
         ),
     ] = "dense",
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Show a progress bar (default: only when stderr is a terminal).",
-            show_default=False,
-        ),
-    ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Reproduce the paper's Figs. 1-3 and print a table of checks and claims.
 
@@ -197,14 +202,7 @@ def run_command(
             show_default=False,
         ),
     ] = None,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Show a progress bar (default: only when stderr is a terminal).",
-            show_default=False,
-        ),
-    ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Compute one battery described by a TOML file; write NetCDF and a figure."""
     from qbattery import config as config_mod
