@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qbattery._optional import require
 from qbattery._sweep_spec import SweepSpec, make_spec
+from qbattery.config import _toml_load
 from qbattery.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -62,20 +61,6 @@ class SweepConfig:
             engine=self.engine,
             bounds=self.bounds,
         )
-
-
-def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        tomllib = require("tomli")
-    try:
-        with path.open("rb") as fh:
-            return dict(tomllib.load(fh))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file {str(path)!r} does not exist") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name} is not valid TOML: {exc}") from exc
 
 
 def _axis_from_table(where: str, table: Mapping[str, Any]) -> list[Any]:
@@ -139,7 +124,7 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     ('kbody', {'k': [1, 2, 3]}, {'N': 6}, [0.0, 0.5, 1.0])
     """
     p = Path(path)
-    raw = _load_toml(p)
+    raw = _toml_load(p)
     unknown = sorted(set(raw) - set(CONFIG_KEYS))
     if unknown:
         raise ConfigError(

@@ -63,6 +63,10 @@ OPERATOR_KEYS: dict[str, bool] = {"H0": True, "HC": True, "state": True, "P0": F
 
 
 def _toml_load(path: Path) -> dict[str, Any]:
+    """The TOML file ``path`` as a dict; ConfigError if it is missing or not valid TOML.
+
+    Shared by ``qbattery run`` (here) and ``qbattery sweep`` (qbattery._sweep_config).
+    """
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -74,8 +78,6 @@ def _toml_load(path: Path) -> dict[str, Any]:
             return dict(tomllib.load(fh))
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {str(path)!r} does not exist") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(f"config path {str(path)!r} is a directory, not a TOML file") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name} is not valid TOML: {exc}") from exc
 
@@ -372,7 +374,10 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     ('single_qubit', [0.5, 1.0], 'q.nc', 'q.png')
     """
     p = Path(path)
-    raw = _toml_load(p)
+    try:
+        raw = _toml_load(p)
+    except IsADirectoryError as exc:
+        raise ConfigError(f"config path {str(p)!r} is a directory, not a TOML file") from exc
     where = p.name
     _check_tables(where, raw)
     base = p.parent
