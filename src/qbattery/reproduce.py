@@ -591,17 +591,13 @@ def _ordering(da: xr.DataArray, dim: str, increasing: bool) -> np.ndarray:
     return np.asarray(ok)
 
 
-def _trend_row(
-    ds: xr.Dataset,
-    dim: str,
-    name: str,
-    increasing: bool,
-    what: str,
-    paper: str,
-    t_window: float,
-    window_text: str,
-) -> Row:
+def _trend_row(ds: xr.Dataset, dim: str, name: str, increasing: bool, what: str, paper: str) -> Row:
+    """Claim that ``name`` increases (or decreases) with ``dim`` at every time of the
+    window up to the first power maximum of the largest ``dim``."""
     t = ds.time.values
+    top = ds[dim].values.max()
+    t_window = first_peak_time(t, ds.sel({dim: top}).power_mean.values)
+    window_text = f"to the first power maximum of {dim} = {int(top)}"
     ok = _ordering(ds[name], dim, increasing)
     later = t > 0
     window = later & (t <= t_window)
@@ -636,9 +632,6 @@ def _dataset_label(ds: xr.Dataset, dim: str) -> str:
 
 def _fig1_claims(ds: xr.Dataset) -> list[Row]:
     t = ds.time.values
-    fastest = ds.sel(k=ds.k.values.max())
-    tw = first_peak_time(t, fastest.power_mean.values)
-    wtext = f"to the first power maximum of k = {int(ds.k.values.max())}"
     trends = [
         ("power_mean", True, "⟨𝒫_t⟩ increases with k (quantum advantage)", "Sec. IV.A, Fig. 1(a)"),
         ("power_var", True, "(Δ𝒫_t)² increases with k", "Sec. IV.A, Fig. 1(b)"),
@@ -646,7 +639,7 @@ def _fig1_claims(ds: xr.Dataset) -> list[Row]:
         ("work_var", True, "(Δ𝒲_t)² increases with k", "Sec. IV.A, Fig. 1(b)"),
         ("work_nsr", False, "𝒩^W decreases with k (work more reliable)", "Sec. IV.A, Fig. 1(c)"),
     ]  # fmt: skip
-    rows = [_trend_row(ds, "k", n, inc, w, p, tw, wtext) for n, inc, w, p in trends]
+    rows = [_trend_row(ds, "k", *trend) for trend in trends]
     # charging period T = πN/(2kΩ0): time of the first maximum of the mean work
     ks = ds.k.values
     periods = np.array([first_peak_time(t, ds.work_mean.sel(k=k).values) for k in ks])
@@ -708,10 +701,6 @@ def _tradeoff_saturation_row(ds: xr.Dataset, dim: str, what: str) -> Row:
 
 
 def _fig2_claims(ds: xr.Dataset) -> list[Row]:
-    t = ds.time.values
-    fastest = ds.sel(s=ds.s.values.max())
-    tw = first_peak_time(t, fastest.power_mean.values)
-    wtext = f"to the first power maximum of s = {int(ds.s.values.max())}"
     trends = [
         ("power_mean", True, "⟨𝒫_t⟩ increases with s", "Sec. IV.B, Fig. 2(a)"),
         ("power_var", True, "(Δ𝒫_t)² increases with s", "Sec. IV.B, Fig. 3(b)"),
@@ -720,7 +709,7 @@ def _fig2_claims(ds: xr.Dataset) -> list[Row]:
         ("work_nsr", False, "𝒩^W decreases with s (work more reliable)", "Sec. IV.B, Fig. 2(b)"),
         ("nsr_product", True, "𝒩^W𝒩^P increases with s", "Sec. IV.B, Fig. 2(c)"),
     ]  # fmt: skip
-    return [_trend_row(ds, "s", n, inc, w, p, tw, wtext) for n, inc, w, p in trends]
+    return [_trend_row(ds, "s", *trend) for trend in trends]
 
 
 def _qubit_claims(data: dict[str, xr.Dataset], s: Settings) -> list[Row]:
