@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qbattery._sweep_spec import SweepSpec, make_spec
-from qbattery.config import _toml_load
+from qbattery.config import _check_keys, _toml_load
 from qbattery.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -125,21 +125,7 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     """
     p = Path(path)
     raw = _toml_load(p)
-    unknown = sorted(set(raw) - set(CONFIG_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{p.name}: unknown tables or keys {unknown}; a sweep config has the tables "
-            f"{sorted(CONFIG_KEYS)}"
-        )
-    for table, allowed in CONFIG_KEYS.items():
-        value = raw.get(table, {})
-        if not isinstance(value, dict):
-            raise ConfigError(f"{p.name}: [{table}] must be a table, got {value!r}")
-        if allowed and set(value) - set(allowed):
-            raise ConfigError(
-                f"{p.name}: unknown keys {sorted(set(value) - set(allowed))} in [{table}]; "
-                f"known: {list(allowed)}"
-            )
+    _check_keys(p.name, raw, CONFIG_KEYS, "sweep")
     head = raw.get("sweep", {})
     if "model" not in head:
         raise ConfigError(f'{p.name}: [sweep] needs `model`, e.g. model = "kbody"')

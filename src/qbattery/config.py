@@ -252,22 +252,30 @@ def _call_model(where: str, name: str, params: Mapping[str, Any]) -> Any:
     return fn(**params)
 
 
-def _check_tables(where: str, raw: Mapping[str, Any]) -> None:
-    unknown = sorted(set(raw) - set(TABLES))
+def _check_keys(
+    where: str, raw: Mapping[str, Any], tables: Mapping[str, tuple[str, ...] | None], kind: str
+) -> None:
+    """Each table of ``raw`` is one of ``tables`` and holds only its keys (None or (): any
+    keys); shared by ``qbattery run`` (``kind="run"``) and ``qbattery sweep``."""
+    unknown = sorted(set(raw) - set(tables))
     if unknown:
         raise ConfigError(
-            f"{where}: unknown tables or keys {unknown}; a run config has the tables "
-            f"{sorted(TABLES)}"
+            f"{where}: unknown tables or keys {unknown}; a {kind} config has the tables "
+            f"{sorted(tables)}"
         )
-    for table, allowed in TABLES.items():
+    for table, allowed in tables.items():
         value = raw.get(table, {})
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: [{table}] must be a table, got {value!r}")
-        if allowed is not None and set(value) - set(allowed):
+        if allowed and set(value) - set(allowed):
             raise ConfigError(
                 f"{where}: unknown keys {sorted(set(value) - set(allowed))} in [{table}]; "
                 f"known: {list(allowed)}"
             )
+
+
+def _check_tables(where: str, raw: Mapping[str, Any]) -> None:
+    _check_keys(where, raw, TABLES, "run")
     if ("model" in raw) == ("battery" in raw):
         raise ConfigError(
             f"{where}: give exactly one of [model] (a built-in model) or [battery] "
