@@ -420,6 +420,11 @@ def test_config_errors(tmp_path: Path, text: str, match: str) -> None:
         load_config(_write(tmp_path, text))
 
 
+def test_config_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory, not a TOML file"):
+        load_config(tmp_path)
+
+
 def test_config_model_checks_run_before_any_cluster(tmp_path: Path) -> None:
     text = "[sweep]\nmodel='kbody'\n[grid]\nN=[4]\nq=[1]\n[times]\nvalues=[1.0]\n"
     with pytest.raises(InvalidInputError, match="unknown parameter 'q'"):

@@ -78,6 +78,8 @@ def _toml_load(path: Path) -> dict[str, Any]:
             return dict(tomllib.load(fh))
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {str(path)!r} does not exist") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"config path {str(path)!r} is a directory, not a TOML file") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name} is not valid TOML: {exc}") from exc
 
@@ -382,10 +384,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     ('single_qubit', [0.5, 1.0], 'q.nc', 'q.png')
     """
     p = Path(path)
-    try:
-        raw = _toml_load(p)
-    except IsADirectoryError as exc:
-        raise ConfigError(f"config path {str(p)!r} is a directory, not a TOML file") from exc
+    raw = _toml_load(p)
     where = p.name
     _check_tables(where, raw)
     base = p.parent
