@@ -288,3 +288,12 @@ def test_failed_check_exits_1(
     assert err == ""
     rows = read_csv(tmp_path / "checks.csv")
     assert rows[0]["result"] == FAIL
+
+
+def test_three_times_do_not_break_the_claims(tmp_path: Path) -> None:
+    """With 3 times the peak power can be 0: the fitted exponent is NaN (claim does not
+    hold), not a log(0) warning (warnings are errors in the tests)."""
+    report = reproduce.reproduce(tmp_path, quick=True, ntimes=3, progress=False)
+    row = next(r for r in report.rows if "grows as k³" in r.what)
+    assert "nan" in row.numbers
+    assert row.result == reproduce.DOES_NOT_HOLD

@@ -630,6 +630,21 @@ def _dataset_label(ds: xr.Dataset, dim: str) -> str:
     return f"{model}(N={ds.attrs.get('param_N', '?')}, {dim}={values})"
 
 
+def _log_slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Exponent a of y ∝ x^a (least squares in log-log); NaN unless every y > 0.
+
+    Examples
+    --------
+    >>> _log_slope(np.array([2.0, 3.0, 4.0]), np.array([8.0, 27.0, 64.0]))
+    3.0
+    >>> _log_slope(np.array([2.0, 3.0]), np.array([0.0, 1.0]))
+    nan
+    """
+    if np.any(~(np.asarray(y) > 0)):
+        return float("nan")
+    return round(float(np.polyfit(np.log(x), np.log(y), 1)[0]), 12)
+
+
 def _fig1_claims(ds: xr.Dataset) -> list[Row]:
     t = ds.time.values
     trends = [
@@ -659,8 +674,7 @@ def _fig1_claims(ds: xr.Dataset) -> list[Row]:
     # dominant scaling: peak ⟨𝒫⟩ ∝ k, peak (Δ𝒫)² ∝ k³
     peak_mean = ds.power_mean.max("time").values
     peak_var = ds.power_var.max("time").values
-    a_mean = float(np.polyfit(np.log(ks), np.log(peak_mean), 1)[0])
-    a_var = float(np.polyfit(np.log(ks), np.log(peak_var), 1)[0])
+    a_mean, a_var = _log_slope(ks, peak_mean), _log_slope(ks, peak_var)
     rows.append(
         Row(
             "claim",
