@@ -265,6 +265,19 @@ def check_order(cumulants: Any) -> int:
     return int(cumulants)
 
 
+def _engine_cumulants(
+    eng: Engine, t: np.ndarray, which: Observable, order: int, mean: np.ndarray
+) -> np.ndarray | None:
+    """κ_1…κ_order from the engine: its own cumulants where it has them (structured
+    k-body: sums over blocks, no loss), else from its moments about the mean; ``None``
+    when it has neither (the reason is in ``eng.notes``)."""
+    direct = getattr(eng, "counting_cumulants", None)
+    if direct is not None:
+        return direct(t, which, order)
+    raw = eng.counting_moments(t, which, order, center=mean)
+    return None if raw is None else cumulants_from_moments(raw, center=mean)
+
+
 def cumulant_variables(
     eng: Engine, moments: Moments, order: int, notes: dict[str, str]
 ) -> dict[str, np.ndarray]:
@@ -297,8 +310,8 @@ def cumulant_variables(
     t = moments.times
     for which in OBSERVABLES:
         m = moments.observable(which)
-        raw = eng.counting_moments(t, which, order, center=m.mean)
-        if raw is None:
+        kappa = _engine_cumulants(eng, t, which, order, m.mean)
+        if kappa is None:
             kappa = np.full((order, t.size), np.nan)
             kappa[0] = m.mean
             if order >= 2:
@@ -308,8 +321,6 @@ def cumulant_variables(
                 notes[f"{which}_cumulant_{n}"] = why
             for name in ("skewness", "kurtosis"):
                 notes[f"{which}_{name}"] = why
-        else:
-            kappa = cumulants_from_moments(raw, center=m.mean)
         for n in range(1, order + 1):
             out[f"{which}_cumulant_{n}"] = kappa[n - 1]
         with np.errstate(divide="ignore", invalid="ignore"):
