@@ -7,6 +7,8 @@ exist, and the bounds of Eq. (5) and (6) are checked at several sizes.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 import qutip
@@ -19,6 +21,8 @@ from qbattery.models.syk import syk_couplings
 from tests.test_thermal import assert_bounds_hold
 
 ATOL = 1e-12
+# the module of the cavity models (``qb.models.dicke`` is the function)
+DICKE = importlib.import_module("qbattery.models.dicke")
 
 
 def _dense(op) -> np.ndarray:
@@ -269,6 +273,107 @@ def test_dicke_refuses_times_beyond_t_max() -> None:
         qb.charge(bat, [1.0, 4.0])
     with pytest.raises(InvalidInputError, match=r"checked only up to t_max = 3"):
         qb.distribution(bat, [4.0])
+
+
+def _top_population_dense(H, vecs: np.ndarray, weights: np.ndarray, top, times) -> np.ndarray:
+    """Σ_k w_k ‖Π_top e^{−iHt} v_k‖² by a dense eigendecomposition (reference)."""
+    E, V = np.linalg.eigh(_dense(H))
+    coef = V.conj().T @ vecs
+    return np.array(
+        [
+            np.sum(np.abs(V[top] @ (np.exp(-1j * E * t)[:, None] * coef)) ** 2 @ weights)
+            for t in times
+        ]
+    )
+
+
+@pytest.mark.parametrize("rank", [1, 6], ids=["pure", "mixed-rank6"])
+def test_dicke_lanczos_truncation_check_matches_dense(rank: int) -> None:
+    """The matrix-free check (used above 1500 states) against dense diagonalisation."""
+    from qbattery.models.dicke import _dicke_operators, _top_population_lanczos
+
+    N, n_max = 9, 30  # too small a cutoff on purpose: the top level is populated
+    basis = _basis(N, n_max, None, None)
+    H0, HC = _dicke_operators(N, basis, 1.1, 0.9, 0.3)
+    H = H0 + HC
+    starts = np.flatnonzero(basis[:, 1] == 0)[N : N + rank]  # |n⟩|j, −j⟩, n = N…N+rank−1
+    vecs = np.zeros((len(basis), rank), dtype=complex)
+    vecs[starts, np.arange(rank)] = 1.0
+    weights = np.linspace(1.0, 2.0, rank) / np.linspace(1.0, 2.0, rank).sum()
+    top = np.flatnonzero(basis[:, 0] == n_max)
+    times = np.linspace(0.0, 6.0, 61)
+    got = _top_population_lanczos(H, vecs, weights, top, times)
+    want = _top_population_dense(H, vecs, weights, top, times)
+    assert want.max() > 1e-6  # a populated top level: the comparison means something
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-14)
+
+
+def test_dicke_krylov_matches_dense() -> None:
+    """N = 20 cells (λ√N = 0.45): the matrix-free Krylov engine against the dense one."""
+    bat = qb.models.dicke(20)
+    assert 100 < bat.dim <= 1024  # dense by default, Krylov diagonalises P0 itself
+    times = np.linspace(0.2, 2.0, 10)
+    ref = qb.charge(bat, times, engine="dense")
+    ds = qb.charge(bat, times, engine="krylov")
+    assert ds.attrs["engine"] == "krylov"
+    names = ["work_mean", "work_var", "power_mean", "power_var", "fidelity"]
+    names += ["work_angle", "power_angle", "nsr_product", "tradeoff_bound", "ergotropy"]
+    for name in names:
+        scale = float(np.max(np.abs(ref[name].values)))
+        np.testing.assert_allclose(ds[name], ref[name], rtol=1e-9, atol=1e-12 * scale, err_msg=name)
+
+
+def test_dicke_superradiant_cutoff_converged() -> None:
+    """λ√N ≈ 1 (superradiant): the automatic cutoff passes its check, lies above the start
+    guess 0.9 n_* (classical energy bound), and a larger cutoff changes nothing."""
+    N, lam, t_max = 12, 0.3, 3.0
+    bat = qb.models.dicke(N, coupling=lam, t_max=t_max)
+    assert bat.params["top_population"] <= bat.params["truncation_tol"]
+    assert bat.params["n_max"] >= 0.9 * DICKE._photon_scale(N, N, 1.0, 1.0, lam)
+    bigger = qb.models.dicke(N, coupling=lam, t_max=t_max, n_max=bat.params["n_max"] + 40)
+    times = np.linspace(0.0, t_max, 7)
+    a = qb.charge(bat, times, bounds=False, ergotropy=False)
+    b = qb.charge(bigger, times, bounds=False, ergotropy=False)
+    for name in ("work_mean", "work_var", "power_mean", "power_var", "fidelity"):
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-8, atol=1e-10, err_msg=name)
+
+
+def test_dicke_automatic_cutoff_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond the automatic limit: an error that says why (the superradiant regime) and
+    what to do, after the first round (n_max = 67 → 102: 442 → 676 states) or at once."""
+    monkeypatch.setattr(DICKE, "_AUTO_DIM_MAX", 600)
+    with pytest.raises(InvalidInputError, match=r"n_max = 67 is too small.*stops below dim"):
+        qb.models.dicke(12, coupling=0.3, t_max=2.5)
+    monkeypatch.setattr(DICKE, "_AUTO_DIM_MAX", 400)
+    with pytest.raises(InvalidInputError, match=r"start its automatic Fock cutoff at n_max = 67"):
+        qb.models.dicke(12, coupling=0.3, t_max=2.4)
+    with pytest.raises(InvalidInputError, match=r"λ√N = 1.04; beyond about 1/2, the superradiant"):
+        qb.models.dicke(12, coupling=0.3, t_max=2.3)
+
+
+@pytest.mark.slow
+def test_dicke_hundreds_of_cells() -> None:
+    """N = 200 cells, λ√N = 0.28 (normal phase): the Krylov engine runs matrix-free on the
+    ~3·10⁴ kept states; a cutoff 60 photons higher changes nothing; the work bound (Eq. 5)
+    and the trade-off (Eq. 6) hold; the power bound is NaN with a note (P0 is not diagonal
+    and too large to diagonalise)."""
+    times = np.geomspace(0.02, 2.0, 12)  # the work bound is far from trivial early on
+    bat = qb.models.dicke(200, coupling=0.02)
+    bigger = qb.models.dicke(200, coupling=0.02, n_max=bat.params["n_max"] + 60)
+    a = qb.charge(bat, times)
+    b = qb.charge(bigger, times)
+    assert a.attrs["engine"] == "krylov"
+    assert bat.dim > 20_000
+    names = ("work_mean", "work_var", "power_mean", "power_var", "fidelity", "work_angle")
+    for name in names:
+        scale = float(np.max(np.abs(a[name].values)))
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-8, atol=1e-10 * scale, err_msg=name)
+    assert np.all(np.isfinite(a.work_bound))
+    assert np.all(np.isfinite(a.tradeoff_bound))
+    assert a.work_bound.values[0] > 10  # cot²θ − f ≈ 77 at t = 0.02 (NSR ≈ 78)
+    assert_bounds_hold(a)
+    assert np.all(np.isnan(a.power_bound))
+    assert "P0" in a.power_bound.attrs["note"]
 
 
 @pytest.mark.parametrize(
