@@ -275,3 +275,22 @@ def test_progress_bar_shows_only_on_a_terminal():
         assert not bar.shown
     assert quiet.getvalue() == ""
     assert not _progress.is_terminal(io.StringIO())
+
+
+def test_evolved_states_and_battery_ergotropy_match_dense() -> None:
+    """|ψ_t⟩ by a second Lanczos run (up to the dense engine's global phase) and, from it,
+    the cells' reduced-state ergotropy of a Dicke battery, against the dense engine."""
+    bat = qb.models.dicke(12)
+    t = np.linspace(0.0, 2.0, 11)
+    _, kry = KrylovEngine(bat).evolved_states(t)
+    _, ref = DenseEngine(bat).evolved_states(t)
+    overlap = np.abs(np.sum(kry.conj() * ref, axis=1))
+    np.testing.assert_allclose(overlap, 1.0, rtol=0, atol=1e-10)
+    a = qb.charge(bat, t, engine="krylov", bounds=False)
+    b = qb.charge(bat, t, engine="dense", bounds=False)
+    scale = float(np.max(np.abs(b.battery_ergotropy)))
+    assert scale > 1.0
+    np.testing.assert_allclose(
+        a.battery_ergotropy, b.battery_ergotropy, rtol=1e-9, atol=1e-12 * scale
+    )
+    assert "battery_ergotropy" not in a.attrs.get("notes", "")
