@@ -125,3 +125,19 @@ def test_battery_is_immutable():
 def test_charge_rejects_non_battery():
     with pytest.raises(InvalidInputError, match=r"must be a qbattery\.Battery"):
         qb.charge("battery", [0.0, 1.0])  # type: ignore[arg-type]
+
+
+def test_diagonal_density_matrix_fast_path_matches_eigh(rng: np.random.Generator) -> None:
+    """A diagonal ρ0 skips the O(d³) eigendecompositions: the ensemble reconstructs ρ0
+    and its weights are the eigenvalues eigh finds (degenerate and zero ones included)."""
+    p = np.array([0.4, 0.0, 0.3, 0.3, 0.0, 0.0, 0.0, 0.0])
+    rho = np.diag(p).astype(complex)
+    H0 = np.diag(rng.standard_normal(8))
+    HC = rng.standard_normal((8, 8))
+    bat = qb.Battery(H0, HC + HC.T, rho)
+    weights, vectors = bat.ensemble()
+    np.testing.assert_allclose((vectors * weights) @ vectors.conj().T, rho, atol=1e-15)
+    np.testing.assert_allclose(np.sort(weights), np.sort(p[p > 0]), rtol=1e-15)
+    assert not bat.is_pure
+    with pytest.raises(InvalidInputError, match="positive semidefinite"):
+        qb.Battery(H0, HC + HC.T, np.diag([1.2, -0.2, 0, 0, 0, 0, 0, 0]))

@@ -21,3 +21,15 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch):
     assert ds.sizes["time"] == 200  # type: ignore[attr-defined]
     with pytest.raises(KeyError):
         namespace["undefined"]
+
+
+def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
+    """Every python block of the README, in order, in one session (later blocks use the
+    names of earlier ones, as a reader typing them would)."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 3
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"{README}:block{i + 1}", "exec"), namespace)
+    assert namespace["ds"].attrs["engine"] == "krylov"  # type: ignore[attr-defined]

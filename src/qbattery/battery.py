@@ -297,6 +297,14 @@ class Battery:
         st = to_dense(self.state) if _is_lazy(self.state) else self.state
         if st.ndim == 1:
             return np.ones(1), st.reshape(-1, 1).astype(complex)
+        if _checks.is_diagonal_matrix(st):  # a diagonal ρ0 (Gibbs state of a diagonal H0)
+            evals = np.real(np.diagonal(st))
+            keep = evals > tol
+            idx = np.flatnonzero(keep)
+            vecs = np.zeros((st.shape[0], idx.size), dtype=complex)
+            vecs[idx, np.arange(idx.size)] = 1.0
+            w = evals[keep]
+            return w / w.sum(), vecs
         rho = (st + st.conj().T) / 2
         evals, evecs = np.linalg.eigh(rho)
         keep = evals > tol
