@@ -504,6 +504,28 @@ def test_gallery_plots_the_data(tmp_path) -> None:
     plt.close("all")
 
 
+@pytest.mark.parametrize(("bound", "trivial"), [(0.5, False), (-0.5, True)])
+def test_gallery_legend_says_when_the_bound_is_trivial(bound: float, trivial: bool) -> None:
+    """A bound ≤ 0 at t* cannot be drawn on the log axis: the legend says so."""
+    from matplotlib.figure import Figure
+
+    from qbattery.gallery import plot_power_scaling
+
+    N = np.array([1, 2, 4])
+    ds = xr.Dataset(
+        {
+            "power_mean": (("N", "sample"), 2.0 * N[:, None]),
+            "power_nsr": (("N", "sample"), 1.0 / N[:, None]),
+            "power_bound": (("N", "sample"), np.full((3, 1), bound)),
+        },
+        coords={"N": N, "sample": [0]},
+        attrs={"model": "toy"},
+    )
+    drawn = plot_power_scaling(ds, Figure().subplots(1, 2))
+    assert ("trivial" in drawn["Eq. (5) bound"].get_label()) is trivial
+    assert drawn["toy: ⟨P⟩ at t* (∝ N^1.00)"].get_label().endswith(r"($\propto N^{1.00}$)")
+
+
 def test_gallery_command_writes_files(tmp_path) -> None:
     from qbattery.cli import main
 

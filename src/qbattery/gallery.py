@@ -304,36 +304,47 @@ def plot_power_scaling(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> di
     N = ds.N.values.astype(float)
     drawn: dict[str, Line2D] = {}
 
-    def series(ax: Axes, name: str, label: str, **style: Any) -> None:
+    def series(ax: Axes, name: str, label: str, shown: str, **style: Any) -> None:
         values = ds[name].values
         mean = np.nanmean(values, axis=1)
+        if not np.any(mean > 0):  # nothing to draw on a log axis: say so in the legend
+            shown += r" ($\leq 0$ at $t^*$: trivial)"
         if values.shape[1] > 1:
             std = np.nanstd(values, axis=1, ddof=1)
             ax.fill_between(N, mean - std, mean + std, alpha=0.2, color=style.get("color"))
-        (drawn[label],) = ax.plot(N, mean, label=label, **style)
+        (drawn[label],) = ax.plot(N, mean, label=shown, **style)
 
     model = ds.attrs.get("model", "")
     power = np.nanmean(ds.power_mean.values, axis=1)
     slope = fit_exponent(N, power)
     label = f"{model}: ⟨P⟩ at t* (∝ N^{slope:.2f})"
-    series(ax_p, "power_mean", label, marker="o", color="C0")
+    shown = rf"{model}: $\langle\mathcal{{P}}\rangle$ at $t^*$ ($\propto N^{{{slope:.2f}}}$)"
+    series(ax_p, "power_mean", label, shown, marker="o", color="C0")
     (drawn["k-body collective ∝ N"],) = ax_p.plot(
-        N, power[0] * N / N[0], "--", color="0.3", label="k-body collective ∝ N"
+        N, power[0] * N / N[0], "--", color="0.3", label=r"k-body collective $\propto N$"
     )
     (drawn["k-body parallel ∝ N⁰"],) = ax_p.plot(
-        N, power[0] * np.ones_like(N), ":", color="0.3", label="k-body parallel ∝ N⁰"
+        N, power[0] * np.ones_like(N), ":", color="0.3", label=r"k-body parallel $\propto N^0$"
     )
     ax_p.set_xscale("log")
     ax_p.set_yscale("log")
     ax_p.set_xlabel("number of cells N")
-    ax_p.set_ylabel(r"mean power $\langle\mathcal{P}\rangle$ at t* [energy/time]")
+    ax_p.set_ylabel(r"mean power $\langle\mathcal{P}\rangle$ at $t^*$ [energy/time]")
     ax_p.legend(fontsize="small")
 
     nsr_slope = fit_exponent(N, np.nanmean(ds.power_nsr.values, axis=1))
+    label = f"{model}: NSR of power (∝ N^{nsr_slope:.2f})"
+    shown = rf"{model}: NSR of power ($\propto N^{{{nsr_slope:.2f}}}$)"
+    series(ax_n, "power_nsr", label, shown, marker="o", color="C1")
     series(
-        ax_n, "power_nsr", f"{model}: NSR of power (∝ N^{nsr_slope:.2f})", marker="o", color="C1"
+        ax_n,
+        "power_bound",
+        "Eq. (5) bound",
+        "Eq. (5) bound",
+        marker=".",
+        color="C2",
+        linestyle="-.",
     )
-    series(ax_n, "power_bound", "Eq. (5) bound", marker=".", color="C2", linestyle="-.")
     (drawn["k-body collective: 1"],) = ax_n.plot(
         N, np.ones_like(N), "--", color="0.3", label="k-body collective: 1"
     )
@@ -343,7 +354,7 @@ def plot_power_scaling(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> di
     ax_n.set_xscale("log")
     ax_n.set_yscale("log")
     ax_n.set_xlabel("number of cells N")
-    ax_n.set_ylabel(r"$\mathcal{N}^P$ at t*")
+    ax_n.set_ylabel(r"$\mathcal{N}^\mathcal{P}$ at $t^*$")
     ax_n.legend(fontsize="small")
     for ax in (ax_p, ax_n):
         ax.set_xticks(N, [str(int(n)) for n in N])
@@ -409,7 +420,9 @@ def plot_distribution(da: xr.DataArray, ax: Axes | None = None, *, bins: int = 6
     binned_label = f"{kind} per bin" if coord.size > bins else kind
     ax.figure.colorbar(mesh, ax=ax, label=binned_label)
     ax.set_xlabel("time t")
-    ax.set_ylabel(f"{coord.attrs.get('long_name', 'value')} [{coord.attrs.get('units', '')}]")
+    from qbattery.plotting import axis_label
+
+    ax.set_ylabel(axis_label(coord))
     ax.set_title(f"{da.attrs.get('model', '')}: {da.attrs.get('observable', '')} distribution")
     return mesh
 

@@ -140,6 +140,8 @@ _MATH = (
     ("I^W_t", r"$I^\mathcal{W}_t$"),
     ("I^P_t", r"$I^\mathcal{P}_t$"),
     ("F_t", r"$F_t$"),
+    ("W_t − W_0", r"$W_t-W_0$"),
+    ("P_t − P_0", r"$P_t-P_0$"),
 )
 
 
