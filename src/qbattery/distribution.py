@@ -265,19 +265,6 @@ def check_order(cumulants: Any) -> int:
     return int(cumulants)
 
 
-def _engine_cumulants(
-    eng: Engine, t: np.ndarray, which: Observable, order: int, mean: np.ndarray
-) -> np.ndarray | None:
-    """κ_1…κ_order from the engine: its own cumulants where it has them (structured
-    k-body: sums over blocks, no loss), else from its moments about the mean; ``None``
-    when it has neither (the reason is in ``eng.notes``)."""
-    direct = getattr(eng, "counting_cumulants", None)
-    if direct is not None:
-        return direct(t, which, order)
-    raw = eng.counting_moments(t, which, order, center=mean)
-    return None if raw is None else cumulants_from_moments(raw, center=mean)
-
-
 def cumulant_variables(
     eng: Engine, moments: Moments, order: int, notes: dict[str, str]
 ) -> dict[str, np.ndarray]:
@@ -310,7 +297,7 @@ def cumulant_variables(
     t = moments.times
     for which in OBSERVABLES:
         m = moments.observable(which)
-        kappa = _engine_cumulants(eng, t, which, order, m.mean)
+        kappa = eng.counting_cumulants(t, which, order, center=m.mean)
         if kappa is None:
             kappa = np.full((order, t.size), np.nan)
             kappa[0] = m.mean

@@ -206,6 +206,41 @@ class Engine(ABC):
         )
         return None
 
+    def counting_cumulants(
+        self,
+        times: np.ndarray,
+        which: Observable,
+        order: int,
+        *,
+        center: np.ndarray | None = None,
+    ) -> np.ndarray | None:
+        """Cumulants κ_1…κ_order (order, nt) of 𝒪_t (Eq. A2), or ``None`` (reason in
+        :attr:`notes`).
+
+        By default from :meth:`counting_moments` about ``center`` (pass the mean: central
+        moments keep the conversion well conditioned); engines with cumulants of their
+        own (the structured k-body engine sums its blocks') override this.
+
+        Examples
+        --------
+        The single qubit's work is 0 or ω0 with p = sin²(Ω0t) (App. D): κ_3 = p(1 − p)(1 − 2p).
+
+        >>> import qbattery as qb
+        >>> from qbattery.engines import DenseEngine
+        >>> eng = DenseEngine(qb.models.single_qubit())
+        >>> t = np.array([0.4])
+        >>> kappa = eng.counting_cumulants(t, "work", 3, center=eng.moments(t).work.mean)
+        >>> p = np.sin(0.4) ** 2
+        >>> bool(np.isclose(kappa[2, 0], p * (1 - p) * (1 - 2 * p), rtol=1e-12))
+        True
+        """
+        from qbattery.distribution import cumulants_from_moments
+
+        raw = self.counting_moments(times, which, order, center=center)
+        if raw is None:
+            return None
+        return cumulants_from_moments(raw, center=0.0 if center is None else center)
+
     def observable_spectrum(self, which: Observable) -> np.ndarray | None:
         """Eigenvalues of O_0, increasing, if the engine has them cached; else ``None``."""
         return None

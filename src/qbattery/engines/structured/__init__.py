@@ -13,7 +13,6 @@ never forms a 2^N vector; everything else is refused by :meth:`StructuredEngine.
 
 from __future__ import annotations
 
-from math import comb
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -128,12 +127,18 @@ class StructuredEngine(Engine):
 
     # ---- cumulants beyond the second (Eq. A2): k-body only ---------------------------------
     def counting_cumulants(
-        self, times: np.ndarray, which: Observable, order: int
+        self,
+        times: np.ndarray,
+        which: Observable,
+        order: int,
+        *,
+        center: np.ndarray | None = None,
     ) -> np.ndarray | None:
         """Cumulants κ_1…κ_order (order, nt) of 𝒪_t (Eq. A2), or ``None`` with a note.
 
         k-body: the sum of the independent blocks' cumulants (see :mod:`.kbody`); exact
-        to rounding at any N, with no cancellation between orders. Ising: ``None``.
+        to rounding at any N, with no round trip through moments, so ``center`` is not
+        needed (it is accepted for the engine interface). Ising: ``None``.
 
         Examples
         --------
@@ -154,46 +159,6 @@ class StructuredEngine(Engine):
             "engine='dense' (small N)"
         )
         return None
-
-    def counting_moments(
-        self,
-        times: np.ndarray,
-        which: Observable,
-        order: int,
-        *,
-        center: np.ndarray | None = None,
-    ) -> np.ndarray | None:
-        """Moments (order, nt) of 𝒪_t about ``center`` (default 0) from
-        :meth:`counting_cumulants`, or ``None`` with a note (Ising).
-
-        μ_n = Σ_{j=1}^{n} C(n−1, j−1) κ'_j μ_{n−j}, μ_0 = 1, with κ'_1 = κ_1 − center.
-        Converting back to cumulants cancels: at large N a cumulant κ_n of order N
-        is recovered from moments of order N^{n/2}, with absolute error about
-        ε N^{n/2} (ε = 2.2e-16); :meth:`counting_cumulants` has no such loss.
-
-        Examples
-        --------
-        >>> import numpy as np, qbattery as qb
-        >>> eng = StructuredEngine(qb.models.kbody(6, 3))
-        >>> t = np.array([0.7])
-        >>> m = eng.counting_moments(t, "work", 2)
-        >>> ref = eng.moments(t).work
-        >>> bool(np.allclose(m[:, 0], [ref.mean[0], ref.second[0]], rtol=1e-12))
-        True
-        """
-        kappa = self.counting_cumulants(times, which, order)
-        if kappa is None:
-            return None
-        shifted = kappa.copy()
-        if center is not None:
-            shifted[0] = shifted[0] - np.asarray(center, dtype=float)
-        mu = np.zeros_like(shifted)
-        for n in range(1, order + 1):
-            acc = shifted[n - 1].copy()
-            for j in range(1, n):
-                acc += comb(n - 1, j - 1) * shifted[j - 1] * mu[n - j - 1]
-            mu[n - 1] = acc
-        return mu
 
 
 __all__ = ["IsingPaperSolver", "KBodySolver", "StructuredEngine"]

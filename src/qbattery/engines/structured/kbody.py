@@ -32,7 +32,7 @@ the blocks, so e^{Z(χ, t)} is a product over blocks and Z(χ, t) = Σ_j Z_j(χ,
 cumulant is the sum of the blocks' cumulants, κ_n = ⌊N/k⌋ κ_n^{(k)} + κ_n^{(r)}. A
 block's Z_j involves only its invariant two-level subspace, where it is the single
 qubit of App. D with ω0 → mω0 and Ω0 → Ω_k (the operators above); its cumulants come
-from the dense engine's generating function (:meth:`DenseEngine.counting_moments`) on
+from the dense engine's generating function (``DenseEngine.counting_cumulants``) on
 that two-level battery (:func:`block_battery`), so there is one implementation of
 Eq. (A2) and the structured cost does not depend on N.
 """
@@ -68,12 +68,6 @@ def block_battery(m: int, omega0: float, Omega_k: float) -> Battery:
     from qbattery.models import single_qubit
 
     return single_qubit(m * omega0, Omega_k)
-
-
-def _moments_to_cumulants(moments: np.ndarray, center: np.ndarray) -> np.ndarray:
-    from qbattery.distribution import cumulants_from_moments
-
-    return cumulants_from_moments(moments, center=center)
 
 
 class KBodySolver:
@@ -121,14 +115,15 @@ class KBodySolver:
     ) -> np.ndarray:
         """Cumulants κ_1…κ_order (order, nt) of one block of m spins (Eq. A2).
 
-        The dense engine's moments of the block's two-level battery about the block's
-        exact mean, converted to cumulants (:func:`qbattery.distribution.cumulants_from_moments`).
+        The dense engine's cumulants of the block's two-level battery, from its moments
+        about the block's exact mean (``Engine.counting_cumulants``).
         """
         t = np.asarray(times, dtype=float)
         eng = self._block_engine(m)
         center = eng.moments(t).observable(which).mean
-        raw = eng.counting_moments(t, which, order, center=center)
-        return _moments_to_cumulants(raw, center)
+        kappa = eng.counting_cumulants(t, which, order, center=center)
+        assert kappa is not None  # the dense engine has full counting statistics
+        return kappa
 
     def cumulants(self, times: np.ndarray, which: Observable, order: int) -> np.ndarray:
         """κ_1…κ_order (order, nt) of 𝒪_t: Σ over distinct block sizes of count × κ_block.
