@@ -67,6 +67,21 @@ class ObservableMoments:
     var0: float
     var: np.ndarray | None = None
 
+    @classmethod
+    def from_variance(
+        cls, mean: np.ndarray, var: np.ndarray, cross0: np.ndarray, var0: float
+    ) -> ObservableMoments:
+        """Moments from a directly computed variance: ``second = mean² + var``, ``var`` kept.
+
+        Examples
+        --------
+        >>> m = ObservableMoments.from_variance(np.array([2.0]), np.array([1e-20]),
+        ...                                     np.zeros(1, complex), 0.0)
+        >>> m.second.tolist(), m.var.tolist()
+        ([4.0], [1e-20])
+        """
+        return cls(mean=mean, second=mean**2 + var, cross0=cross0, var0=var0, var=var)
+
 
 @dataclass(frozen=True)
 class Moments:

@@ -178,20 +178,9 @@ class IsingPaperSolver:
         cross = power_mean * work_mean + (-1j * kap) * V * P["cov_BA"](tau)
         with np.errstate(divide="ignore"):
             fidelity = np.exp(self.L * np.log1p(-(np.sin(self.g * t) ** 2)))
-        work = ObservableMoments(
-            mean=work_mean,
-            second=work_mean**2 + work_var,
-            cross0=np.zeros(t.size, dtype=complex),
-            var0=0.0,
-            var=work_var,
-        )
-        power = ObservableMoments(
-            mean=power_mean,
-            second=power_mean**2 + power_var,
-            cross0=cross0,
-            var0=var0,
-            var=power_var,
-        )
+        zeros = np.zeros(t.size, dtype=complex)
+        work = ObservableMoments.from_variance(work_mean, work_var, zeros, 0.0)
+        power = ObservableMoments.from_variance(power_mean, power_var, cross0, var0)
         return Moments(
             times=t,
             work=work,

@@ -170,20 +170,8 @@ class KBodySolver:
         with np.errstate(divide="ignore"):
             fidelity = np.exp(self.blocks * np.log1p(-s1))  # Π_j cos²φ
         zeros = np.zeros(t.size, dtype=complex)
-        work = ObservableMoments(
-            mean=work_mean,
-            second=work_mean**2 + work_var,
-            cross0=zeros,
-            var0=0.0,
-            var=work_var,
-        )
-        power = ObservableMoments(
-            mean=power_mean,
-            second=power_mean**2 + power_var,
-            cross0=power_cross0,
-            var0=float(b2),
-            var=power_var,
-        )
+        work = ObservableMoments.from_variance(work_mean, work_var, zeros, 0.0)
+        power = ObservableMoments.from_variance(power_mean, power_var, power_cross0, float(b2))
         return Moments(
             times=t,
             work=work,
