@@ -297,7 +297,7 @@ class Battery:
         st = to_dense(self.state) if _is_lazy(self.state) else self.state
         if st.ndim == 1:
             return np.ones(1), st.reshape(-1, 1).astype(complex)
-        if _checks.is_diagonal_matrix(st):  # a diagonal ρ0 (Gibbs state of a diagonal H0)
+        if _checks.is_diagonal(st):  # a diagonal ρ0 (Gibbs state of a diagonal H0)
             evals = np.real(np.diagonal(st))
             keep = evals > tol
             idx = np.flatnonzero(keep)

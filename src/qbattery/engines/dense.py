@@ -18,6 +18,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from qbattery import _checks
+from qbattery._checks import is_diagonal
 from qbattery.battery import Battery, to_dense
 from qbattery.eigenbasis import Eigenbasis
 from qbattery.engines.base import OBSERVABLES, Engine, Moments, Observable, ObservableMoments
@@ -39,18 +40,6 @@ def eigenspaces(values: np.ndarray, *, rtol: float = DEGENERACY_RTOL) -> np.ndar
     scale = max(1.0, float(np.max(np.abs(values)))) if values.size else 1.0
     gaps = np.diff(values) > rtol * scale
     return np.concatenate(([0], np.flatnonzero(gaps) + 1))
-
-
-def is_diagonal(op: object) -> bool:
-    """Whether an operator (dense, sparse or symbolic with ``is_diagonal()``) is diagonal."""
-    if hasattr(op, "is_diagonal"):  # PauliSum: decided on the strings
-        return bool(op.is_diagonal())
-    if sp.issparse(op):
-        coo = sp.coo_array(op)
-        mask = coo.row != coo.col
-        return not np.any(coo.data[mask])
-    a = np.asarray(op)
-    return bool(not np.any(a - np.diag(np.diag(a))))
 
 
 def _diagonal(op: object) -> np.ndarray:
