@@ -169,7 +169,7 @@ class Eigenbasis:
             left = 1
             for (_, Qh), di in zip(locs, dims, strict=True):
                 right = d // (left * di)
-                Y = np.einsum("ij,ajb->aib", Qh, Y.reshape(left, di, right * n))
+                Y = np.matmul(Qh, Y.reshape(left, di, right * n))  # Qh on axis 1 (BLAS)
                 left *= di
             return Y.reshape(d, n)
 
@@ -194,10 +194,12 @@ class Eigenbasis:
         ``rtol`` relative to ‖O0‖·‖x‖ as probed): a wrong basis, a wrong ordering of the
         values or a missing conjugation is caught with overwhelming probability.
         """
+        from qbattery.engines.krylov import applier  # batch-first products, any operator type
+
         d = self.dim
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((d, 2)) + 1j * rng.standard_normal((d, 2))
-        OX = _apply(op, X)
+        OX = applier(op)(np.ascontiguousarray(X.T)).T
         C = self.coefficients(X)
         scale = max(float(np.max(np.abs(self.values))), 1e-300) * float(np.linalg.norm(X))
         norm_dev = abs(float(np.linalg.norm(C)) - float(np.linalg.norm(X)))
@@ -215,10 +217,3 @@ class Eigenbasis:
                 "random x; check the eigenvalues' order, the site order (np.kron) and the "
                 "conjugation (transform must return Q†X, not QX)"
             )
-
-
-def _apply(op: Any, X: np.ndarray) -> np.ndarray:
-    """op @ X for a dense or sparse array, or a PauliSum (batch of columns)."""
-    if hasattr(op, "apply") and hasattr(op, "to_dense"):
-        return np.asarray(op.apply(np.ascontiguousarray(X.T))).T
-    return np.asarray(op @ X)
