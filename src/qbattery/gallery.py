@@ -251,12 +251,9 @@ def fit_exponent(N: Any, values: Any) -> float:
     >>> fit_exponent([1, 2, 4], [3.0, 6.0, 12.0])
     1.0
     """
-    x = np.log(np.asarray(N, dtype=float))
-    y = np.abs(np.asarray(values, dtype=float))
-    ok = np.isfinite(y) & (y > 0)
-    if ok.sum() < 2:
-        return float("nan")
-    return float(round(np.polyfit(x[ok], np.log(y[ok]), 1)[0], 12))
+    from qbattery.scaling import fit_exponent as fit
+
+    return round(fit(np.asarray(N, dtype=float), np.asarray(values, dtype=float)), 12)
 
 
 def plot_power_scaling(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> dict[str, Line2D]:

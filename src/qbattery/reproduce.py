@@ -640,9 +640,11 @@ def _log_slope(x: np.ndarray, y: np.ndarray) -> float:
     >>> _log_slope(np.array([2.0, 3.0]), np.array([0.0, 1.0]))
     nan
     """
+    from qbattery.scaling import fit_exponent
+
     if np.any(~(np.asarray(y) > 0)):
         return float("nan")
-    return round(float(np.polyfit(np.log(x), np.log(y), 1)[0]), 12)
+    return round(fit_exponent(x, y), 12)
 
 
 def _fig1_claims(ds: xr.Dataset) -> list[Row]:
