@@ -73,6 +73,42 @@ def _beyond_variables() -> dict[str, tuple[str, str, str]]:
 EXTRA_VARIABLES.update(_beyond_variables())
 
 
+#: Constants for the names above, so that no other module spells a variable's name.
+WORK_MEAN, WORK_VAR, WORK_NSR = "work_mean", "work_var", "work_nsr"
+POWER_MEAN, POWER_VAR, POWER_NSR = "power_mean", "power_var", "power_nsr"
+NSR_PRODUCT, TRADEOFF_BOUND, TRADEOFF_SUM_BOUND = (
+    "nsr_product",
+    "tradeoff_bound",
+    "tradeoff_sum_bound",
+)
+WORK_ANGLE, POWER_ANGLE = "work_angle", "power_angle"
+WORK_BOUND, POWER_BOUND = "work_bound", "power_bound"
+WORK_FISHER, POWER_FISHER = "work_fisher", "power_fisher"
+WORK_F, POWER_F = "work_f", "power_f"
+FIDELITY = "fidelity"
+ERGOTROPY, PASSIVE_ENERGY, CHARGING_EFFICIENCY = (
+    "ergotropy",
+    "passive_energy",
+    "charging_efficiency",
+)
+BATTERY_ERGOTROPY, BATTERY_EFFICIENCY = "battery_ergotropy", "battery_efficiency"
+TIME = "time"
+
+
+def var_name(observable: str, quantity: str) -> str:
+    """Name of ``quantity`` of ``observable`` ("work" or "power"), checked against the schema.
+
+    Examples
+    --------
+    >>> var_name("power", "nsr"), var_name("work", "cumulant_3")
+    ('power_nsr', 'work_cumulant_3')
+    """
+    name = f"{observable}_{quantity}"
+    if name not in VARIABLES and name not in EXTRA_VARIABLES:
+        raise KeyError(f"unknown result variable {name!r}; known: {sorted(VARIABLES)}")
+    return name
+
+
 def variable_attrs(name: str) -> dict[str, str]:
     """Return the ``long_name``, ``units`` and ``eq`` attributes of a variable."""
     meta = VARIABLES.get(name) or EXTRA_VARIABLES.get(name)
