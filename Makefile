@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -43,10 +44,13 @@ $(DOCS_CHECK_STAMP): pyproject.toml $(DOCS_STAMP)
 	touch $(DOCS_CHECK_STAMP)
 
 # The site, into docs/_build/html: warnings are errors, every tutorial is executed.
+# The output directory starts empty, so no page of an older build is left behind.
 docs: $(DOCS_STAMP)
+	rm -rf docs/_build/html
 	$(BIN)/python -m sphinx -b html -W --keep-going -E docs docs/_build/html
 
-# Render the built site in headless Chromium: figures load, equations are typeset.
+# Render every page of the built site in headless Chromium: figures load, equations are
+# typeset, no markup is left raw, nothing overflows, nothing is loaded from the network.
 docs-check: docs $(DOCS_CHECK_STAMP)
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)

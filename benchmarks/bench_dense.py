@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import qbattery as qb
-from qbattery.charge import _ENGINE_CACHE
+from qbattery.engines import clear_engine_cache
 
 NT = 201
 
@@ -81,7 +81,7 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
     rows = []
     for label, build in cases:
         bat = build()
-        _ENGINE_CACHE.clear()
+        clear_engine_cache()
         ds, t_ours, m_ours = _measure(lambda b=bat: qb.charge(b, times, engine="dense"))
         ref, t_qt, m_qt = _measure(lambda b=bat: qutip_script(b, times))
         dev = max(

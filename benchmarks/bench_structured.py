@@ -25,9 +25,9 @@ import numpy as np
 
 import qbattery as qb
 from qbattery.bounds import nsr_bound
-from qbattery.charge import _ENGINE_CACHE, get_engine
+from qbattery.engines import clear_engine_cache, get_engine
 from qbattery.engines.structured import ising as structured_ising
-from qbattery.scaling import fit_exponent
+from qbattery.studies.scaling import fit_exponent
 
 NT = 201
 KEYS = ("case", "N", "what", "time [s]", "reference [s]", "speed-up", "note")
@@ -91,7 +91,7 @@ def _largest(
     sizes, secs = [], []
     N = start
     while cap >= N:
-        _ENGINE_CACHE.clear()
+        clear_engine_cache()
         _, t = _timed(lambda n=N: qb.charge(build(n), times))
         sizes.append(N)
         secs.append(t)
@@ -111,7 +111,7 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
     N = 10**5 if quick else 10**6
     for k in (3, 1000):
         bat, t_build = _timed(lambda k=k: qb.models.kbody(N, k))
-        _ENGINE_CACHE.clear()
+        clear_engine_cache()
         ds, t_charge = _timed(lambda b=bat: qb.charge(b, times_k))
         assert ds.attrs["engine"] == "structured"
         eng, _ = get_engine(bat, "structured", NT)
@@ -127,7 +127,7 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
     for s in (2, 3, 4):
         bat = qb.models.ising(N, s)
         times_i = np.linspace(0.0, 4.0 * (N - s + 1), NT)
-        _ENGINE_CACHE.clear()
+        clear_engine_cache()
         ds, t_charge = _timed(lambda b=bat, t=times_i: qb.charge(b, t))
         note = "power bound NaN: " + ds.power_bound.attrs.get("note", "")[:60] + "…"
         rows.append(
@@ -174,7 +174,7 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
     for N in (10,) if quick else (12, 14):
         bat = qb.models.ising(N, 2)
         times = np.linspace(0.0, 40.0, NT)
-        _ENGINE_CACHE.clear()
+        clear_engine_cache()
         ds, t_ours = _timed(lambda b=bat, t=times: all_but_power_bound(b, t))
         ref, t_qt = _timed(lambda b=bat, t=times: qutip_means_variances(b, t))
         dev = max(
@@ -195,7 +195,7 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
     for N in (8, 10) if quick else (10, 12):
         bat = qb.models.ising(N, 2)
         times = np.linspace(0.0, 40.0, NT)
-        _ENGINE_CACHE.clear()
+        clear_engine_cache()
         eng, _ = get_engine(bat, "auto", NT)
         _, t_first = _timed(lambda e=eng, t=times: e.angle(t, "power"))
         _, t_again = _timed(lambda e=eng, t=times: e.angle(t, "power"))

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from qbattery._sweep_store import _ZarrWriter
 from qbattery.sweep import PointResult, compute_point, make_spec, run_sweep
+from qbattery.sweep.store import ZarrWriter
 
 TIMES = np.linspace(0.0, 3.0, 61)
 
@@ -102,7 +102,7 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
                     if part["action"] == "compute"
                 )
                 assert report.computed == spec.size
-                writer = _ZarrWriter(spec, tmp / f"w{len(rows)}.zarr")
+                writer = ZarrWriter(spec, tmp / f"w{len(rows)}.zarr")
                 t0 = time.perf_counter()
                 for result in results:
                     writer.write(result)

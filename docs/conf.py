@@ -60,8 +60,9 @@ exclude_patterns = [
     "auto_examples/*.md5",
     "auto_examples/*.codeobj.json",
     "gen_modules/variables.md",  # included by getting-started.md, not a page of its own
+    "gen_modules/extras.md",  # included by index.md
 ]
-templates_path = ["_templates"]
+templates_path = ["_templates", "_sidebars"]
 
 # -- strictness: every reference must resolve ----------------------------------------------
 nitpicky = True
@@ -134,6 +135,9 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "capture_repr": (),  # tutorials print what they want shown
     "plot_gallery": "True",
+    # no sg_execution_times page: it loads jQuery and DataTables from CDNs (the site must
+    # work offline), and run times of the build machine are not documentation
+    "write_computation_times": False,
 }
 
 # -- HTML ----------------------------------------------------------------------------------
@@ -153,7 +157,28 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_context = {"default_mode": "light"}
-html_sidebars = {p: [] for p in ("index", "getting-started", "concepts", "readings", "changelog")}
+# the whole site's navigation on every page (the theme's default shows only the current
+# section's pages, and nothing at all on top-level pages such as Concepts)
+html_sidebars = {"**": ["site-nav.html"]}
+
+
+def _repository() -> str:
+    """The source repository: ``[project.urls] Repository`` of pyproject.toml if set."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        return DEFAULT_REPOSITORY
+    meta = tomllib.loads((DOCS.parent / "pyproject.toml").read_text())["project"]
+    return str(meta.get("urls", {}).get("Repository", DEFAULT_REPOSITORY))
+
+
+#: where the code lives unless pyproject.toml names a ``Repository`` URL
+DEFAULT_REPOSITORY = "https://github.com/qbattery/qbattery"
+#: the source repository (linked from the home page and the navigation bar)
+REPOSITORY = _repository()
+html_theme_options["icon_links"] = [
+    {"name": "Source repository", "url": REPOSITORY, "icon": "fa-brands fa-github"}
+]
 
 # -- pages of the feature guides -----------------------------------------------------------
 #: Markdown guides written next to the features (docs/<name>.md), in the order they appear
@@ -228,6 +253,81 @@ def _write_if_changed(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+#: the plain-text math of the schema's long names (``qbattery._dataset``), typeset for the
+#: variables table; a long name with math not listed here fails the build (see below)
+MATH_FRAGMENTS = {
+    "F_t = |<ψ_0|ψ_t>|^2": r"F_t = \lvert\langle\psi_0\vert\psi_t\rangle\rvert^2",
+    "cot²θ^W_t − f(W_0, W_t)": r"\cot^2\theta^W_t - f(W_0, W_t)",
+    "cot²θ^P_t − f(P_0, P_t)": r"\cot^2\theta^P_t - f(P_0, P_t)",
+    "θ^W_t = ∫ sqrt(I^W)/2 dt": r"\theta^W_t = \int_0^t \tfrac12\sqrt{I^W}\,\dd t",
+    "θ^P_t = ∫ sqrt(I^P)/2 dt": r"\theta^P_t = \int_0^t \tfrac12\sqrt{I^P}\,\dd t",
+    "2 sqrt(Eq. 6 bound)": r"2\sqrt{B}",
+    "N^W_t N^P_t": r"\mathcal{N}^W_t\mathcal{N}^P_t",
+    "N^W_t + N^P_t": r"\mathcal{N}^W_t + \mathcal{N}^P_t",
+    "κ_3/κ_2^(3/2)": r"\kappa_3/\kappa_2^{3/2}",
+    "κ_4/κ_2^2": r"\kappa_4/\kappa_2^2",
+    "<H0>_t − E_passive": r"\langle H_0\rangle_t - E_\mathrm{passive}",
+    "W_t − W_0": r"W_t - W_0",
+    "P_t − P_0": r"P_t - P_0",
+    "(ΔW_t)^2": r"(\Delta\mathcal{W}_t)^2",
+    "(ΔP_t)^2": r"(\Delta\mathcal{P}_t)^2",
+    "f(W_0, W_t)": r"f(W_0, W_t)",
+    "f(P_0, P_t)": r"f(P_0, P_t)",
+    "τ* = argmax_t <W_t>/t": r"\tau^* = \operatorname{argmax}_t \langle\mathcal{W}_t\rangle/t",
+    "<W_τ*>/τ*": r"\langle\mathcal{W}_{\tau^*}\rangle/\tau^*",
+    "argmax_t <P_t>": r"\operatorname{argmax}_t \langle\mathcal{P}_t\rangle",
+    "max_t <P_t>": r"\max_t \langle\mathcal{P}_t\rangle",
+    "i<[H, H0]>": r"i\langle[H, H_0]\rangle",
+    "<W_t>/t": r"\langle\mathcal{W}_t\rangle/t",
+    "t = 0": r"t = 0",
+    "ρ0": r"\rho_0",
+    "<W_t>": r"\langle\mathcal{W}_t\rangle",
+    "<P_t>": r"\langle\mathcal{P}_t\rangle",
+    "N^W_t": r"\mathcal{N}^W_t",
+    "N^P_t": r"\mathcal{N}^P_t",
+    "I^W_t": r"I^W_t",
+    "I^P_t": r"I^P_t",
+    "W_0": r"W_0",
+    "P_0": r"P_0",
+    "ρ_t": r"\rho_t",
+    "H0": r"H_0",
+}
+_MATH_RE = re.compile(
+    "|".join(re.escape(k) for k in sorted(MATH_FRAGMENTS, key=len, reverse=True)) + r"|κ_(\d+)"
+)
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def typeset_long_name(long_name: str) -> str:
+    """A schema long name with its math in ``$...$`` (``<W_t>`` -> ``$\\langle W_t\\rangle$``).
+
+    Raises ``ValueError`` if plain-text math (``<``, ``^``, ``_``, ``|``) is left over,
+    so that a new variable cannot reach the table untypeset: add its fragment to
+    :data:`MATH_FRAGMENTS`.
+    """
+
+    def tex(m: re.Match[str]) -> str:
+        body = MATH_FRAGMENTS[m[0]] if m[1] is None else r"\kappa_" + m[1]
+        return f"${body}$"
+
+    text = _MATH_RE.sub(tex, long_name)
+    plain = re.sub(r"\$[^$]*\$", "", text)
+    if re.search(r"[<>^_|]", plain):
+        raise ValueError(
+            f"untypeset math in the long name {long_name!r}: add it to MATH_FRAGMENTS "
+            "in docs/conf.py"
+        )
+    if "Eq. 6 bound" in long_name:
+        text += ", with $B$ the bound of Eq. (6)"
+    return text.replace("|", "\\|")
+
+
+def typeset_units(units: str) -> str:
+    """``(energy)^3`` -> ``energy³``, ``1/time^2`` -> ``1/time²``."""
+    units = re.sub(r"^\((\w+)\)\^", r"\1^", units)
+    return re.sub(r"\^(\d+)", lambda m: m[1].translate(_SUPERSCRIPTS), units)
+
+
 def _write_variables_table() -> None:
     """``gen_modules/variables.md``: the result variables, from the one schema in the code."""
     from qbattery._dataset import EXTRA_VARIABLES, VARIABLES
@@ -235,15 +335,49 @@ def _write_variables_table() -> None:
     rows = ["| variable | meaning | units | paper |", "|---|---|---|---|"]
     for table, extra in ((VARIABLES, ""), (EXTRA_VARIABLES, " (extra)")):
         for name, (long_name, units, eq) in table.items():
-            meaning = long_name.replace("|", "\\|")
-            rows.append(f"| `{name}`{extra} | {meaning} | {units} | {eq} |")
+            meaning = typeset_long_name(long_name)
+            rows.append(f"| `{name}`{extra} | {meaning} | {typeset_units(units)} | {eq} |")
     out = DOCS / "gen_modules" / "variables.md"
     out.parent.mkdir(exist_ok=True)
     text = "\n".join(rows) + "\n"
     _write_if_changed(out, text)
 
 
+#: what each user-facing extra of pyproject.toml adds, for the install box of the home
+#: page; an extra appears there once pyproject.toml defines it
+EXTRAS = {
+    "dask": "sweeps on all cores or a Dask cluster",
+    "qutip": "qutip.Qobj operators and states",
+    "jax": "the JAX engine (CPU)",
+    "gpu": "the JAX engine on an NVIDIA GPU",
+    "hpc": "sweeps on SLURM or PBS clusters",
+}
+
+
+def _write_extras_table() -> None:
+    """``gen_modules/extras.md``: ``pip install "qbattery[extra]"`` for each extra defined,
+    as a shell block with what each adds."""
+    defined = re.search(
+        r"^\[project\.optional-dependencies\]\n(.*?)(?=^\[)",
+        (DOCS.parent / "pyproject.toml").read_text(),
+        re.S | re.M,
+    )
+    names = set(re.findall(r"^([\w-]+) = \[", defined[1] if defined else "", re.M))
+    listed = [(name, what) for name, what in EXTRAS.items() if name in names]
+    width = max((len(name) for name, _ in listed), default=0) + len('pip install "qbattery[]"')
+    lines = ["pip install qbattery".ljust(width) + "  # the library and the qbattery command"]
+    lines += [
+        f'pip install "qbattery[{name}]"'.ljust(width) + f"  # {what}" for name, what in listed
+    ]
+    rows = ["```bash", *lines, "```"]
+    _write_if_changed(DOCS / "gen_modules" / "extras.md", "\n".join(rows) + "\n")
+
+
 _write_variables_table()
+_write_extras_table()
+# pages of execution times written by older builds (see ``write_computation_times``)
+(DOCS / "sg_execution_times.rst").unlink(missing_ok=True)
+(DOCS / "auto_examples" / "sg_execution_times.rst").unlink(missing_ok=True)
 
 # -- API reference: one page per public module, listing what is public now -------------
 #: modules first in the API reference (others found in the package follow alphabetically)
@@ -378,7 +512,7 @@ def _write_api_pages() -> list[str]:
         for name, obj in objects(mod):
             if id(obj) not in seen:
                 seen.add(id(obj))
-                top = getattr(qbattery, name, None) is obj
+                top = hasattr(qbattery, name) and getattr(qbattery, name) is obj
                 pages.setdefault(modname, []).append(
                     f"qbattery.{name}" if top else f"{modname}.{name}"
                 )
@@ -514,10 +648,69 @@ def _resolve_unqualified(app: object, env: object, node: object, contnode: objec
     )
 
 
+#: pages whose ```python blocks run at build time, their printed output shown below each
+#: block (the same pages tests/test_docs.py runs; a block that fails fails the build)
+OUTPUT_PAGES = [
+    "getting-started",
+    "engines",
+    "how-to/own-battery",
+    "how-to/engines-and-memory",
+    "how-to/design",
+    "how-to/save-load",
+]
+_PY_FENCE = re.compile(r"^```python\n(.*?)^```[ \t]*\n", re.S | re.M)
+
+
+def run_blocks(blocks: list[str]) -> list[str]:
+    """Run a page's code blocks in order, each in a fresh namespace, in one empty working
+    directory (a later block may read a file an earlier one saved); return what each
+    printed."""
+    import contextlib
+    import io
+    import tempfile
+
+    outputs = []
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            for i, code in enumerate(blocks):
+                buffer = io.StringIO()
+                with contextlib.redirect_stdout(buffer):
+                    exec(compile(code, f"<block {i + 1}>", "exec"), {"__name__": "__docs__"})
+                outputs.append(buffer.getvalue())
+        finally:
+            os.chdir(cwd)
+    return outputs
+
+
+def _show_output(app: object, docname: str, source: list[str]) -> None:
+    """Below each ```python block of :data:`OUTPUT_PAGES` that prints, show its output."""
+    if docname not in OUTPUT_PAGES:
+        return
+    text = source[0]
+    matches = list(_PY_FENCE.finditer(text))
+    outputs = run_blocks([m.group(1) for m in matches])
+    pieces, last = [], 0
+    for m, out in zip(matches, outputs, strict=True):
+        pieces.append(text[last : m.end()])
+        last = m.end()
+        if out.strip():
+            pieces.append(f"```{{code-block}} text\n:class: qb-output\n\n{out.rstrip()}\n```\n")
+    source[0] = "".join(pieces) + text[last:]
+
+
+def _fill_repository(app: object, docname: str, source: list[str]) -> None:
+    """``@REPOSITORY@`` in a page is the address of :data:`REPOSITORY`."""
+    source[0] = source[0].replace("@REPOSITORY@", REPOSITORY)
+
+
 def setup(app: object) -> None:
     app.connect("missing-reference", _resolve_unqualified)  # type: ignore[attr-defined]
     app.connect("autodoc-process-docstring", _escape_bars)  # type: ignore[attr-defined]
     app.connect("source-read", _fill_toctrees)  # type: ignore[attr-defined]
+    app.connect("source-read", _show_output)  # type: ignore[attr-defined]
+    app.connect("source-read", _fill_repository)  # type: ignore[attr-defined]
     app.connect("env-get-outdated", _reread_marked)  # type: ignore[attr-defined]
     app.connect("build-finished", _copy_mathjax)  # type: ignore[attr-defined]
 

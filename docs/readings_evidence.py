@@ -1,4 +1,4 @@
-"""Numbers behind docs/readings.md: each reading and erratum of SPEC §2, computed.
+"""Numbers behind docs/readings.md: each reading and erratum of the paper, computed.
 
 Run ``python docs/readings_evidence.py`` (N = 12 and 10 as in the paper's figures; a few
 minutes with the dense engine) or ``--quick`` (N ≤ 8, seconds; tests/test_analytic.py
@@ -190,7 +190,7 @@ def remainder(N: int, k: int) -> None:
         print(f"| {xi} | {cells} |")
         for name, (a, b) in row.items():
             check(rel(float(a), b) < 1e-10, f"remainder {name} at x={xi}")
-    print("columns: Ω_k t | dense (SPEC §2 formula) for ⟨W⟩, (ΔW)², ⟨P⟩, (ΔP)²")
+    print("columns: Ω_k t | dense (remainder-block formula) for ⟨W⟩, (ΔW)², ⟨P⟩, (ΔP)²")
     exact = (s2 / N**2) ** 2
     e12 = (s2 / (n * k) ** 2) ** 2
     prod = float(ds.nsr_product[0])

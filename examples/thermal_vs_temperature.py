@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 
 import qbattery as qb
-from qbattery.gallery import time_of_max_power
+from qbattery.studies.gallery import time_of_max_power
 
 TEMPERATURES = np.array([0.0, 0.25, 0.5, 1.0, 2.0, 4.0])
 COLUMNS = ("power_mean", "power_nsr", "power_bound", "work_nsr", "ergotropy")

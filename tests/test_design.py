@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import qbattery as qb
-from qbattery.design import InfeasibleTargetError, pareto_front
 from qbattery.errors import InvalidInputError
+from qbattery.studies.design import InfeasibleTargetError, pareto_front
 
 
 def brute_force_kbody(
@@ -236,7 +236,7 @@ def test_pareto_front_is_the_non_dominated_set(rng: np.random.Generator) -> None
 
 
 def test_design_figure_draws_the_table_front_and_choice() -> None:
-    from qbattery.plotting_sweep import design_heatmap, pareto
+    from qbattery.plotting import design_heatmap, pareto
 
     d = qb.design(8, max_power_nsr=0.2, max_work_nsr=0.5)
     drawn = design_heatmap(d, "power_nsr")
@@ -263,7 +263,7 @@ def test_design_figure_draws_the_table_front_and_choice() -> None:
 
 
 def test_figures_save_as_png_and_pdf(tmp_path) -> None:
-    from qbattery.plotting_sweep import design_figure, sweep_figure
+    from qbattery.plotting import design_figure, sweep_figure
 
     times = np.linspace(0.05, 8.0, 80)
     fig = design_figure(qb.design(6, max_power_nsr=0.2, max_work_nsr=0.5, times=times))
@@ -279,7 +279,7 @@ def test_figures_save_as_png_and_pdf(tmp_path) -> None:
 
 
 def test_heatmap_needs_two_dimensions() -> None:
-    from qbattery.plotting_sweep import heatmap
+    from qbattery.plotting import heatmap
 
     ds = qb.sweep("kbody", {"N": [2, 3], "k": [1, 2]}, [0.5, 1.0], client="serial", bounds=False)
     with pytest.raises(ValueError, match=r"select the other grid axes first"):

@@ -290,7 +290,8 @@ def _top_population_dense(H, vecs: np.ndarray, weights: np.ndarray, top, times) 
 @pytest.mark.parametrize("rank", [1, 6], ids=["pure", "mixed-rank6"])
 def test_dicke_lanczos_truncation_check_matches_dense(rank: int) -> None:
     """The matrix-free check (used above 1500 states) against dense diagonalisation."""
-    from qbattery.models.dicke import _dicke_operators, _top_population_lanczos
+    from qbattery.models.cavity_check import top_population_lanczos
+    from qbattery.models.dicke import _dicke_operators
 
     N, n_max = 9, 30  # too small a cutoff on purpose: the top level is populated
     basis = _basis(N, n_max, None, None)
@@ -302,7 +303,7 @@ def test_dicke_lanczos_truncation_check_matches_dense(rank: int) -> None:
     weights = np.linspace(1.0, 2.0, rank) / np.linspace(1.0, 2.0, rank).sum()
     top = np.flatnonzero(basis[:, 0] == n_max)
     times = np.linspace(0.0, 6.0, 61)
-    got = _top_population_lanczos(H, vecs, weights, top, times)
+    got = top_population_lanczos(H, vecs, weights, top, times)
     want = _top_population_dense(H, vecs, weights, top, times)
     assert want.max() > 1e-6  # a populated top level: the comparison means something
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-14)
@@ -458,14 +459,14 @@ def test_bounds_hold_on_new_models_larger(make) -> None:
 
 def test_time_of_max_power_kbody_closed_form() -> None:
     """⟨𝒫_t⟩ = NΩ_kω0 sin(2Ω_k t) peaks at Ω_k t* = π/4 (Eq. 8)."""
-    from qbattery.gallery import time_of_max_power
+    from qbattery.studies.gallery import time_of_max_power
 
     t = time_of_max_power(qb.models.kbody(6, 3, Omega0=0.8), 4.0)
     assert t == pytest.approx(np.pi / 4 / (0.5 * 0.8), rel=1e-8)
 
 
 def test_power_scaling_matches_charge() -> None:
-    from qbattery.gallery import fit_exponent, power_scaling
+    from qbattery.studies.gallery import fit_exponent, power_scaling
 
     ds = power_scaling("tavis_cummings", [1, 3])
     assert ds.power_mean.dims == ("N", "sample")
@@ -487,7 +488,7 @@ def test_power_scaling_matches_charge() -> None:
 def test_gallery_plots_the_data(tmp_path) -> None:
     import matplotlib.pyplot as plt
 
-    from qbattery.gallery import plot_distribution, plot_power_scaling, power_scaling
+    from qbattery.studies.gallery import plot_distribution, plot_power_scaling, power_scaling
 
     ds = power_scaling("syk", [4, 5], samples=2)
     fig, axes = plt.subplots(1, 2)
@@ -509,7 +510,7 @@ def test_gallery_legend_says_when_the_bound_is_trivial(bound: float, trivial: bo
     """A bound ≤ 0 at t* cannot be drawn on the log axis: the legend says so."""
     from matplotlib.figure import Figure
 
-    from qbattery.gallery import plot_power_scaling
+    from qbattery.studies.gallery import plot_power_scaling
 
     N = np.array([1, 2, 4])
     ds = xr.Dataset(
@@ -548,7 +549,7 @@ def test_gallery_command_writes_files(tmp_path) -> None:
 
 
 def test_gallery_unknown_model() -> None:
-    from qbattery.gallery import power_scaling
+    from qbattery.studies.gallery import power_scaling
 
     with pytest.raises(InvalidInputError, match="unknown gallery model 'ising'"):
         power_scaling("ising")
@@ -557,7 +558,7 @@ def test_gallery_unknown_model() -> None:
 def test_plot_distribution_bins_many_values() -> None:
     import matplotlib.pyplot as plt
 
-    from qbattery.gallery import plot_distribution
+    from qbattery.plotting import plot_distribution
 
     da = qb.distribution(qb.models.tavis_cummings(4, coupling=0.3), [0.5, 2.0], "power")
     assert da.sizes["value"] > 10

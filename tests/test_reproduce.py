@@ -12,8 +12,9 @@ import scipy.linalg as sla
 import xarray as xr
 
 import qbattery as qb
-from qbattery import cli, reproduce
-from qbattery.reproduce import DOES_NOT_HOLD, FAIL, HOLDS, PASS, QUICK
+from qbattery import cli
+from qbattery.studies import reproduce
+from qbattery.studies.reproduce import DOES_NOT_HOLD, FAIL, HOLDS, PASS, QUICK
 
 NTIMES = 41
 FIGURES = ("fig1", "fig2", "fig3")
@@ -157,14 +158,14 @@ def fake_data() -> dict[str, xr.Dataset]:
     s = reproduce.Settings(fig1_N=6, fig2_N=4, ntimes=31)
     t_q, t1, t2 = s.times(s.qubit_tmax), s.times(s.fig1_tmax), s.times(s.fig2_tmax)
     qubit = qb.analytic.single_qubit(t_q)
-    fig1 = reproduce._concat([qb.analytic.kbody(t1, 6, k) for k in (2, 3, 6)], "k", [2, 3, 6])
+    fig1 = reproduce.concat_runs([qb.analytic.kbody(t1, 6, k) for k in (2, 3, 6)], "k", [2, 3, 6])
     ising = [qb.charge(qb.models.ising(4, v, 2.0, 1.0), t2, engine="dense") for v in (2, 3, 4)]
     return {
         "qubit": qubit,
         "qubit_closed": qubit,
         "fig1": fig1,
         "fig1_closed": fig1,
-        "fig2": reproduce._concat(ising, "s", [2, 3, 4]),
+        "fig2": reproduce.concat_runs(ising, "s", [2, 3, 4]),
     }
 
 
@@ -196,7 +197,7 @@ def test_bound_tolerance_widens_only_where_ill_conditioned(
     """A saturated bound off by rounding passes where κ is large, fails where it is not."""
     # collective N = k = 6: x = t, ⟨𝒲_t⟩ = 6 sin²t → 0 at t = π: κ_W ~ 1/sin²t ~ 1e10
     t = np.array([0.0, 1.0, np.pi - 1e-5])
-    fig1 = reproduce._concat([qb.analytic.kbody(t, 6, k) for k in (2, 3, 6)], "k", [2, 3, 6])
+    fig1 = reproduce.concat_runs([qb.analytic.kbody(t, 6, k) for k in (2, 3, 6)], "k", [2, 3, 6])
     cond = reproduce.condition_numbers(fig1.sel(k=6))["nsr_product"]
     assert reproduce.EPS_COND * cond[2] > 1e-6
     assert reproduce.EPS_COND * cond[1] < 1e-12

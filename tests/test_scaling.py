@@ -11,7 +11,7 @@ import xarray as xr
 import qbattery as qb
 from qbattery import cli
 from qbattery.errors import InvalidInputError
-from qbattery.scaling import FITTED, fit_exponent, plot_scaling
+from qbattery.studies.scaling import FITTED, fit_exponent, plot_scaling
 
 KBODY_SIZES = [16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
 

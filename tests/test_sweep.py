@@ -82,12 +82,12 @@ def test_sweep_equals_charge_point_by_point() -> None:
 
 
 def test_sweep_keeps_no_prepared_engine() -> None:
-    from qbattery.charge import _ENGINE_CACHE
+    from qbattery.engines.cache import ENGINE_CACHE
 
     qb.sweep("kbody", {"N": [3, 4], "k": [1, 2]}, TIMES, engine="dense", client="serial")
     for N in (3, 4):
         for k in (1, 2):
-            assert qb.models.kbody(N, k) not in _ENGINE_CACHE  # no eigendecomposition kept
+            assert qb.models.kbody(N, k) not in ENGINE_CACHE  # no eigendecomposition kept
 
 
 def test_threaded_dask_cluster_gives_the_serial_result() -> None:

@@ -48,7 +48,12 @@ axes[2].set_title("(c) NSRs")
 axes[2].set_ylim(1e-3, 1e3)
 for ax in axes:
     ax.set_xlabel("time $t$")
-axes[0].legend(title="work solid, power dashed", fontsize="small")
+fig.legend(
+    *axes[0].get_legend_handles_labels(),
+    title="work solid,\npower dashed",
+    fontsize="small",
+    loc="outside right center",
+)
 
 # %%
 # Checking Eq. (8) and Eq. (9)
@@ -99,7 +104,7 @@ ax.loglog(Ns, work_nsr, "o-", label=f"work NSR (slope {slope_w:.3f}; paper: +1)"
 ax.loglog(Ns, power_nsr, "s--", label=f"power NSR (slope {slope_p:.3f}; paper: −3)")
 ax.set_xlabel("number of cells $N$ (k = 2)")
 ax.set_ylabel("NSR at $t = 0.5$")
-ax.legend(fontsize="small")
+ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
 
 # %%
 # The exponents are the paper's +1 and −3 once :math:`N/k` is large: the small-angle

@@ -42,7 +42,7 @@ axes[0, 0].set_title("(a) power $\\langle P_t \\rangle$ and its NSR")
 axes[0, 1].set_title("(b) work $\\langle W_t \\rangle$ and its NSR")
 axes[0, 2].set_title("(c) NSR product and Eq. (6) bound")
 axes[1, 2].set_title("fidelity $F_t$ (Fig. 3c)")
-axes[0, 0].legend(fontsize="small")
+fig.legend(*axes[0, 0].get_legend_handles_labels(), fontsize="small", loc="outside right center")
 for ax in axes[1]:
     ax.set_xlabel("time $t$")
 
@@ -71,7 +71,7 @@ for (s, ds), color in zip(chains.items(), ("C0", "C1", "C2"), strict=True):
 ax.axhline(np.pi / 2, color="gray", linewidth=0.8)
 ax.set_xlabel("time $t$")
 ax.set_ylabel("work speed angle $\\theta^W_t$")
-ax.legend(fontsize="small")
+ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
 
 # %%
 # Two readings of the paper
@@ -97,4 +97,4 @@ ax.plot(t, paper.work_mean, label="paper's reading (strings only)")
 ax.plot(t, tfim.work_mean, "--", label='variant="tfim" (field kept)')
 ax.set_xlabel("time $t$")
 ax.set_ylabel("mean work $\\langle W_t \\rangle$")
-ax.legend(fontsize="small")
+ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))

@@ -96,11 +96,11 @@ ax1.semilogy(t[1:], d.work_bound.where(d.work_bound > 0), ":", label="Eq. (5) bo
 ax1.semilogy(t[1:], d.power_nsr, label="power NSR")
 ax1.set_ylim(1e-3, 1e3)
 ax1.set_xlabel("time $t$")
-ax1.legend(fontsize="small")
+ax1.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
 ax2.semilogy(t[1:], d.nsr_product, label="NSR product")
 ax2.semilogy(t[1:], d.tradeoff_bound, ":", label="Eq. (6) bound")
 ax2.set_xlabel("time $t$")
-ax2.legend(fontsize="small")
+ax2.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
 
 # %%
 # A thermal start
@@ -123,4 +123,4 @@ for beta, color in ((np.inf, "C0"), (2.0, "C1"), (0.8, "C3")):
 ax.set_xlabel("time $t$")
 ax.set_ylabel("work NSR")
 ax.set_ylim(1e-2, 1e3)
-ax.legend(title="initial state", fontsize="small")
+ax.legend(title="initial state", fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))

@@ -7,19 +7,13 @@ and power, the Fisher-information lower bounds (Eq. 5) and the work-power trade-
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("qbattery")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
-
 from qbattery import analytic, models
+from qbattery._version import __version__
 from qbattery.battery import Battery
 from qbattery.charge import charge
-from qbattery.design import Design, InfeasibleTargetError, design
 from qbattery.distribution import distribution, generating_function
 from qbattery.eigenbasis import Eigenbasis
+from qbattery.engines import clear_engine_cache
 from qbattery.errors import (
     EngineError,
     InvalidInputError,
@@ -27,8 +21,10 @@ from qbattery.errors import (
     QBatteryError,
 )
 from qbattery.operators import PauliSum, ProductState
-from qbattery.scaling import scaling
+from qbattery.optimal import optimal_charging
 from qbattery.states import thermal, with_state
+from qbattery.studies.design import Design, InfeasibleTargetError, design
+from qbattery.studies.scaling import scaling
 from qbattery.sweep import open_sweep, sweep
 
 __all__ = [
@@ -45,11 +41,13 @@ __all__ = [
     "__version__",
     "analytic",
     "charge",
+    "clear_engine_cache",
     "design",
     "distribution",
     "generating_function",
     "models",
     "open_sweep",
+    "optimal_charging",
     "scaling",
     "sweep",
     "thermal",

@@ -5,13 +5,17 @@ Message grammar: what is wrong, with the number, then how to fix it.
 
 from __future__ import annotations
 
-import os
-from typing import Any
+import math
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
-from qbattery.errors import InvalidInputError, MemoryLimitError
+from qbattery._memory import available_memory as available_memory  # re-exported
+from qbattery._memory import check_memory as check_memory
+from qbattery._memory import format_bytes as format_bytes
+from qbattery._memory import format_dim as format_dim
+from qbattery.errors import InvalidInputError
 
 #: default absolute tolerance for Hermiticity, normalisation and trace checks
 DEFAULT_ATOL = 1e-10
@@ -21,6 +25,252 @@ def _max_abs(a: Any) -> float:
     if sp.issparse(a):
         return float(abs(a).max()) if a.nnz else 0.0
     return float(np.max(np.abs(a))) if a.size else 0.0
+
+
+def check_type(name: str, value: object, cls: type, what: str, fix: str | None = None) -> None:
+    """Raise unless ``value`` is an instance of ``cls`` (``what`` names it for users).
+
+    Examples
+    --------
+    >>> try:
+    ...     check_type("battery", 3, dict, "qbattery.Battery", "build one with qb.models.*")
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `battery` must be a qbattery.Battery, got int; build one with qb.models.*
+    """
+    if not isinstance(value, cls):
+        msg = f"`{name}` must be a {what}, got {type(value).__name__}"
+        raise InvalidInputError(msg if fix is None else f"{msg}; {fix}")
+
+
+def check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """Validate an integer parameter in [``minimum``, ``maximum``]; return it as ``int``.
+
+    Examples
+    --------
+    >>> check_int("k", np.int64(3), 1, 4)
+    3
+    >>> try:
+    ...     check_int("k", 5, 1, 4)
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `k` must be ≥ 1 and ≤ 4, got 5
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidInputError(f"`{name}` must be an integer, got {value!r}")
+    v = int(value)
+    if v < minimum or (maximum is not None and v > maximum):
+        upper = f" and ≤ {maximum}" if maximum is not None else ""
+        raise InvalidInputError(f"`{name}` must be ≥ {minimum}{upper}, got {v}")
+    return v
+
+
+def check_real(name: str, value: object, *, positive: bool = False) -> float:
+    """Validate a finite real parameter (``positive``: also > 0); return it as ``float``.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_real("omega0", float("nan"))
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `omega0` must be a finite number, got nan
+    """
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"`{name}` must be a real number, got {value!r}") from exc
+    if not np.isfinite(v) or (positive and v <= 0):
+        kind = "a positive finite" if positive else "a finite"
+        raise InvalidInputError(f"`{name}` must be {kind} number, got {value!r}")
+    return v
+
+
+def check_observable(observable: str) -> Literal["work", "power"]:
+    """Validate a counting observable name: ``"work"`` (W_0 = H0) or ``"power"`` (P_0).
+
+    Examples
+    --------
+    >>> check_observable("power")
+    'power'
+    """
+    if observable not in ("work", "power"):
+        raise InvalidInputError(
+            f"`observable` must be 'work' or 'power', got {observable!r}; "
+            "pass observable='work' (W_0 = H0) or observable='power' (P_0 = −i[H0, HC])"
+        )
+    return "work" if observable == "work" else "power"
+
+
+def check_chi(chi: Any) -> np.ndarray:
+    """Validate counting fields χ: a 1-D array (or scalar) of finite reals.
+
+    Examples
+    --------
+    >>> check_chi(0.5).tolist()
+    [0.5]
+    """
+    x = np.atleast_1d(np.asarray(chi, dtype=float))
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise InvalidInputError(
+            f"`chi` must be a 1-D array of finite real numbers, got shape {x.shape}"
+        )
+    return x
+
+
+def check_cumulant_order(cumulants: Any, maximum: int) -> int:
+    """Validate a cumulant order 0 … ``maximum`` (``qb.charge(..., cumulants=n)``).
+
+    Examples
+    --------
+    >>> check_cumulant_order(np.int64(4), 8)
+    4
+    >>> try:
+    ...     check_cumulant_order(2.5, 8)
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `cumulants` must be an integer, got 2.5
+    """
+    if isinstance(cumulants, bool) or not isinstance(cumulants, (int, np.integer)):
+        raise InvalidInputError(f"`cumulants` must be an integer, got {cumulants!r}")
+    if not 0 <= int(cumulants) <= maximum:
+        raise InvalidInputError(
+            f"`cumulants` must be between 0 and {maximum}, got {cumulants}; "
+            f"higher cumulants lose all digits to cancellation"
+        )
+    return int(cumulants)
+
+
+def numeric_array(name: str, op: Any) -> np.ndarray:
+    """``op`` as a numeric ndarray; raise if it is not an array of numbers.
+
+    Examples
+    --------
+    >>> try:
+    ...     numeric_array("H0", [["a", "b"]])
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `H0` must hold numbers, got dtype <U1; pass a numeric array
+    """
+    try:
+        arr = np.asarray(op)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`{name}` must be a numpy array, scipy.sparse matrix, qutip.Qobj or PauliSum, "
+            f"got {type(op).__name__}"
+        ) from exc
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise InvalidInputError(
+            f"`{name}` must hold numbers, got dtype {arr.dtype}; pass a numeric array"
+        )
+    return arr
+
+
+def state_array(state: Any) -> np.ndarray:
+    """A ket ``(d,)`` (from ``(d,)`` or ``(d, 1)``) or density matrix ``(d, d)``, complex.
+
+    Examples
+    --------
+    >>> state_array([[1.0], [0.0]]).shape
+    (2,)
+    """
+    try:
+        arr = np.asarray(state, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`state` must be a ket or density matrix of numbers, got {type(state).__name__}"
+        ) from exc
+    if arr.ndim == 2 and arr.shape[1] == 1 and arr.shape[0] != 1:
+        arr = arr[:, 0]
+    if arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape[0] != arr.shape[1]):
+        raise InvalidInputError(
+            f"`state` must be a ket of shape (d,) or (d, 1) or a density matrix (d, d), "
+            f"but has shape {arr.shape}"
+        )
+    return arr
+
+
+def check_symbolic_hermitian(name: str, deviation: float, tolerance: float) -> None:
+    """Raise if a symbolic operator's max|A − A†| (``deviation``) exceeds ``tolerance``."""
+    if deviation > tolerance:
+        raise InvalidInputError(
+            f"`{name}` must be Hermitian, but max|{name} − {name}†| = {deviation:.3g}; "
+            "make its coefficients real (or pair each term with its adjoint)"
+        )
+
+
+def check_temperature(temperature: Any) -> float:
+    """Validate a temperature: a real number ≥ 0 (``inf`` allowed).
+
+    Returns it as a float; anything else raises
+    :class:`~qbattery.errors.InvalidInputError` saying what to pass instead.
+
+    Examples
+    --------
+    >>> check_temperature(0), check_temperature("inf")
+    (0.0, inf)
+    >>> try:
+    ...     check_temperature(-1)
+    ... except InvalidInputError as err:
+    ...     print(str(err).split(";")[0])
+    `temperature` must be ≥ 0 (k_B = 1, energy units), got -1.0
+    """
+    try:
+        T = float(temperature)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`temperature` must be a real number ≥ 0, got {temperature!r}"
+        ) from exc
+    if math.isnan(T) or T < 0:
+        raise InvalidInputError(
+            f"`temperature` must be ≥ 0 (k_B = 1, energy units), got {T}; a negative "
+            "temperature (population inversion) is not a Gibbs state here: build that "
+            "density matrix yourself and pass it with qb.with_state(battery, rho)"
+        )
+    return T
+
+
+def check_named_state(state: object, temperature: Any) -> float | None:
+    """Check ``with_state``'s ``state``/``temperature`` pair; the temperature of a named state.
+
+    ``"thermal"`` needs a temperature, ``"ground"`` is T = 0 and takes none, and an
+    explicit ket or density matrix (any non-string) takes none (returns ``None``).
+
+    Examples
+    --------
+    >>> check_named_state("ground", None), check_named_state("thermal", 2)
+    (0.0, 2.0)
+    >>> print(check_named_state([1.0, 0.0], None))
+    None
+    """
+    if not isinstance(state, str):
+        if temperature is not None:
+            raise InvalidInputError(
+                f"`temperature` ({temperature}) is only used with state='thermal'; "
+                "drop it or pass state='thermal'"
+            )
+        return None
+    if state not in ("thermal", "ground"):
+        raise InvalidInputError(
+            f"`state` must be a ket, a density matrix, 'thermal' or 'ground', got {state!r}"
+        )
+    if state == "thermal" and temperature is None:
+        raise InvalidInputError(
+            "state='thermal' needs a temperature, e.g. with_state(bat, 'thermal', temperature=0.5)"
+        )
+    if state == "ground" and temperature is not None:
+        raise InvalidInputError(
+            f"state='ground' takes no temperature (got {temperature}); it is T = 0"
+        )
+    return 0.0 if state == "ground" else check_temperature(temperature)
+
+
+def check_eigenbasis_key(key: object, known: tuple[str, ...]) -> None:
+    """Raise for a key of ``Battery(eigenbases=...)`` other than ``known`` (work, power)."""
+    if key not in known:
+        raise InvalidInputError(
+            f"unknown key {key!r} in `eigenbases`; use 'work' (W0 = H0) or 'power' (P0)"
+        )
 
 
 def check_finite(name: str, a: Any) -> None:
@@ -165,51 +415,6 @@ def check_times(times: Any) -> np.ndarray:
             f"≤ times[{i}] = {t[i]:.6g}; pass np.unique(times)"
         )
     return t
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable on Linux; overridable for tests).
-
-    The environment variable ``QBATTERY_MEMORY_LIMIT`` (bytes) caps the value.
-    """
-    limit_env = os.environ.get("QBATTERY_MEMORY_LIMIT")
-    avail: int | None = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except OSError:  # pragma: no cover - non-Linux
-        pass
-    if avail is None:  # pragma: no cover - non-Linux
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):
-            avail = 8 * 1024**3
-    if limit_env:
-        avail = min(avail, int(float(limit_env)))
-    return avail
-
-
-def format_bytes(n: float) -> str:
-    """Human-readable byte count."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(n) < 1024 or unit == "PiB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
-    return f"{n:.3g} PiB"  # pragma: no cover
-
-
-def check_memory(what: str, needed: float, *, available: int | None = None) -> None:
-    """Raise :class:`MemoryLimitError` if ``needed`` bytes exceed what is available."""
-    avail = available_memory() if available is None else available
-    if needed > avail:
-        raise MemoryLimitError(
-            f"{what} needs about {format_bytes(needed)} of memory but only "
-            f"{format_bytes(avail)} is available; use a smaller system, fewer times, "
-            "or a matrix-free engine (engine='krylov' or 'structured')"
-        )
 
 
 def check_time_window(structure: Any, times: np.ndarray) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from qbattery._version import __version__
+
 #: name -> (long_name, units, paper equation)
 VARIABLES: dict[str, tuple[str, str, str]] = {
     "work_mean": ("mean work <W_t>", "energy", "(2), (A5)"),
@@ -152,8 +154,6 @@ def build_dataset(
         Why a variable is NaN (stored as that variable's ``note`` attribute and in
         the Dataset's ``notes`` attribute).
     """
-    from qbattery import __version__
-
     missing = [name for name in VARIABLES if name not in data]
     if missing:
         raise KeyError(f"result is missing variables {missing}")
@@ -180,10 +180,126 @@ def build_dataset(
         ds_attrs.update({k: _attr_value(v) for k, v in attrs.items()})
     if started is not None:
         ds_attrs["wall_time_s"] = float(_time.perf_counter() - started)
-    coords = {"time": xr.Variable(("time",), t, attrs={"long_name": "time t", "units": "1/energy"})}
+    coords = {TIME: time_coordinate(t)}
     return xr.Dataset(variables, coords=coords, attrs=ds_attrs)
 
 
 def dataset_params(ds: xr.Dataset) -> dict[str, Any]:
     """Return the model parameters recorded in a result Dataset."""
     return dict(json.loads(ds.attrs.get("params", "{}")))
+
+
+#: Issue 17: average power ⟨W_t⟩/t and the optimal charging time (``qb.optimal_charging``).
+#: ⟨W_t⟩ = t·i⟨[H, H0]⟩_ρ0 + O(t²), so at t = 0 the average power is its limit, the
+#: initial rate of energy change i⟨[H, H0]⟩_ρ0 (the mean power of ρ0): 0 when ρ0 commutes
+#: with H0 (e.g. starts in an eigenstate, the usual ground-state start).
+EXTRA_VARIABLES.update(
+    {
+        "average_power": (
+            "average power <W_t>/t (t = 0: its limit, i<[H, H0]> in ρ0)",
+            "energy/time",
+            "(2); Binder 2015, Campaioli 2017",
+        ),
+        "average_power_time": (
+            "optimal charging time τ* = argmax_t <W_t>/t",
+            "1/energy",
+            "Binder 2015, Campaioli 2017",
+        ),
+        "max_average_power": ("maximum average power <W_τ*>/τ*", "energy/time", "(2)"),
+        "power_time": ("time of maximum mean power argmax_t <P_t>", "1/energy", "(2), (A6)"),
+        "max_power": ("maximum mean power max_t <P_t>", "energy/time", "(2), (A6)"),
+    }
+)
+AVERAGE_POWER = "average_power"
+AVERAGE_POWER_TIME, MAX_AVERAGE_POWER = "average_power_time", "max_average_power"
+POWER_TIME, MAX_POWER = "power_time", "max_power"
+#: dimension of ``qb.optimal_charging``'s variables, and its values (the two optima)
+OPTIMUM = "optimum"
+OPTIMA: tuple[str, str] = (AVERAGE_POWER, "power")
+
+#: attributes of the ``time`` coordinate of every result Dataset
+TIME_ATTRS: dict[str, str] = {"long_name": "time t", "units": "1/energy"}
+
+
+def time_coordinate(times: Any) -> xr.Variable:
+    """The ``time`` coordinate, with its attributes, of a result Dataset.
+
+    Examples
+    --------
+    >>> t = time_coordinate([0.0, 0.5])
+    >>> t.dims, t.attrs["units"]
+    (('time',), '1/energy')
+    """
+    return xr.Variable((TIME,), np.asarray(times), attrs=dict(TIME_ATTRS))
+
+
+#: per-point variables of a sweep Dataset (``qb.sweep``) beside the results
+STATUS, ERROR, ENGINE, NOTES = "status", "error", "engine", "notes"
+#: long names of a sweep's per-point variables, in the order they are stored
+SWEEP_POINT_VARIABLES: dict[str, str] = {
+    ENGINE: "engine that computed the point",
+    NOTES: "why some variables are NaN at this point (JSON)",
+    ERROR: "error that made the point invalid or failed",
+    STATUS: "state of the grid point",
+}
+
+
+#: study tables (gallery, scaling: :mod:`qbattery.studies`): their dimensions and the
+#: variables that are not ``charge()`` results
+CELLS, SAMPLE, ORDER_K, ORDER_S = "N", "sample", "k", "s"
+T_STAR, PEAK_POWER, PEAK_POWER_TIME = "t_star", "peak_power", "peak_power_time"
+#: attributes of ``t_star`` (gallery: the time of maximum mean power on the window)
+T_STAR_ATTRS: dict[str, str] = {"long_name": "time of maximum mean power t*", "units": "1/energy"}
+
+
+def predicted_name(name: str) -> str:
+    """Name of the prediction of a fitted quantity in a scaling table.
+
+    Examples
+    --------
+    >>> predicted_name(PEAK_POWER)
+    'predicted_peak_power'
+    """
+    return f"predicted_{name}"
+
+
+def build_table(
+    variables: Mapping[str, tuple[tuple[str, ...], Any, Mapping[str, Any]]],
+    coords: Mapping[str, tuple[tuple[str, ...], Any, Mapping[str, Any]]],
+    attrs: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """A study's table (gallery, scaling): each entry is ``(dims, values, attributes)``.
+
+    Examples
+    --------
+    >>> ds = build_table({PEAK_POWER: ((CELLS,), [1.0, 2.0], {"long_name": "peak"})},
+    ...                  {CELLS: ((CELLS,), [4, 8], {})}, {"family": "kbody"})
+    >>> ds.peak_power.attrs["long_name"], ds.N.values.tolist(), ds.attrs["family"]
+    ('peak', [4, 8], 'kbody')
+    """
+    return xr.Dataset(
+        {
+            name: xr.Variable(dims, values, attrs=dict(a))
+            for name, (dims, values, a) in variables.items()
+        },
+        coords={name: (dims, values, dict(a)) for name, (dims, values, a) in coords.items()},
+        attrs=dict(attrs or {}),
+    )
+
+
+#: symbols and units of the counting observables (``qb.distribution``,
+#: ``qb.generating_function``: the value coordinate and the DataArray names)
+OBSERVABLE_SYMBOLS: dict[str, str] = {"work": "W", "power": "P"}
+OBSERVABLE_UNITS: dict[str, str] = {"work": "energy", "power": "energy/time"}
+VALUE, CHI = "value", "chi"
+
+
+def distribution_name(observable: str, kind: str = "distribution") -> str:
+    """Name of ``qb.distribution``'s (or, ``kind="generating_function"``, Z's) DataArray.
+
+    Examples
+    --------
+    >>> distribution_name("work"), distribution_name("power", "generating_function")
+    ('work_distribution', 'power_generating_function')
+    """
+    return f"{observable}_{kind}"

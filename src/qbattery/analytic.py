@@ -47,12 +47,38 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from qbattery import _checks
-from qbattery._dataset import build_dataset
+from qbattery import _checks, bounds, statistics
+from qbattery._checks import check_int, check_real
+from qbattery._dataset import (
+    AVERAGE_POWER,
+    CHARGING_EFFICIENCY,
+    ERGOTROPY,
+    FIDELITY,
+    NSR_PRODUCT,
+    PASSIVE_ENERGY,
+    POWER_ANGLE,
+    POWER_BOUND,
+    POWER_F,
+    POWER_FISHER,
+    POWER_MEAN,
+    POWER_NSR,
+    POWER_VAR,
+    TRADEOFF_BOUND,
+    TRADEOFF_SUM_BOUND,
+    WORK_ANGLE,
+    WORK_BOUND,
+    WORK_F,
+    WORK_FISHER,
+    WORK_MEAN,
+    WORK_NSR,
+    WORK_VAR,
+    build_dataset,
+    var_name,
+)
 from qbattery._typing import TimesLike
-from qbattery.battery import Battery
+from qbattery.battery import Battery, check_battery
 from qbattery.errors import InvalidInputError
-from qbattery.models._common import check_int, check_real
+from qbattery.numerics.kbody import block_count, block_sum_squares, kbody_blocks
 
 __all__ = ["charge", "kbody", "kbody_block_sizes", "single_qubit"]
 
@@ -65,7 +91,7 @@ def kbody_block_sizes(N: int, k: int) -> list[int]:
     >>> kbody_block_sizes(10, 4)
     [4, 4, 2]
     """
-    n, r = divmod(N, k)
+    n, r = kbody_blocks(N, k)
     return [k] * n + ([r] if r else [])
 
 
@@ -73,71 +99,81 @@ def _closed_forms(
     t: np.ndarray,
     *,
     N: int,
-    sizes: list[int],
+    k: int,
     omega0: float,
     Omega: float,
     fisher: bool,
     ergotropy: bool,
 ) -> dict[str, np.ndarray]:
-    """Every Dataset variable for independent blocks of ``sizes`` spins (module docstring)."""
-    m = len(sizes)
-    S2 = float(sum(kb * kb for kb in sizes))
+    """Every Dataset variable for the blocks of ``kbody(N, k)`` (module docstring).
+
+    The closed forms give means, variances, covariances, f and θ; NSRs and bounds then
+    come from :mod:`qbattery.statistics` and :mod:`qbattery.bounds`, as for ``qb.charge``.
+    """
+    m = block_count(N, k)
+    S2 = float(block_sum_squares(N, k))
     x = Omega * t
     s, c = np.sin(x), np.cos(x)
     s2, c2 = np.sin(2 * x), np.cos(2 * x)
     out: dict[str, np.ndarray] = {}
     # "+ 0.0" turns −0.0 (ω0 < 0 at t = 0) into +0.0, as an engine's sum would give
-    out["work_mean"] = N * omega0 * s**2 + 0.0
-    out["work_var"] = S2 * omega0**2 / 4 * s2**2
-    out["power_mean"] = N * Omega * omega0 * s2 + 0.0
-    out["power_var"] = 4 * S2 * Omega**2 * omega0**2 * s**4
+    out[WORK_MEAN] = N * omega0 * s**2 + 0.0
+    out[WORK_VAR] = S2 * omega0**2 / 4 * s2**2
+    out[POWER_MEAN] = N * Omega * omega0 * s2 + 0.0
+    out[POWER_VAR] = 4 * S2 * Omega**2 * omega0**2 * s**4
     # ⟨𝒫_t 𝒲_t⟩ − ⟨𝒫_t⟩⟨𝒲_t⟩ = −Σ_b ⟨𝒫_t^b⟩⟨𝒲_t^b⟩: within a block ⟨𝒫𝒲⟩ ∝ ⟨σ_x^eff⟩ = 0
     cov_pw = -S2 * Omega * omega0**2 * s2 * s**2
     # Fisher information (B5); a battery with ω0 = 0 has W_0 = P_0 = 0: one sector, I = 0
     info = 4 * Omega**2 * m if omega0 != 0 else 0.0
     angle = np.sqrt(info) / 2 * t
+    out[WORK_NSR] = statistics.nsr(out[WORK_VAR], out[WORK_MEAN])
+    out[POWER_NSR] = statistics.nsr(out[POWER_VAR], out[POWER_MEAN])
+    out[TRADEOFF_BOUND] = bounds.tradeoff_bound_from_covariance(
+        out[WORK_MEAN], out[POWER_MEAN], cov_pw
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["work_nsr"] = out["work_var"] / out["work_mean"] ** 2
-        out["power_nsr"] = out["power_var"] / out["power_mean"] ** 2
-        out["tradeoff_bound"] = cov_pw**2 / (out["power_mean"] * out["work_mean"]) ** 2
         # f (B8): W: cov(W_t, W_0) = ΔW_0 = 0; P: cov = S₂(Ω_kω0)² cos 2x,
         # ΔP_t ΔP_0 = S₂(Ω_kω0)² |cos 2x|
-        out["work_f"] = np.zeros_like(t) / out["work_mean"] ** 2
-        out["power_f"] = 2 * S2 * (Omega * omega0) ** 2 * (c2 + np.abs(c2)) / out["power_mean"] ** 2
-        th = np.minimum(angle, np.pi / 2)
-        cot2 = np.cos(th) ** 2 / np.sin(th) ** 2
-        out["work_bound"] = cot2 - out["work_f"]
-        out["power_bound"] = cot2 - out["power_f"]
-    out["nsr_product"] = out["work_nsr"] * out["power_nsr"]
-    out["tradeoff_sum_bound"] = 2 * np.sqrt(out["tradeoff_bound"])
-    out["work_angle"] = angle
-    out["power_angle"] = angle.copy()
-    out["fidelity"] = c ** (2 * m)
+        out[WORK_F] = np.zeros_like(t) / out[WORK_MEAN] ** 2
+        out[POWER_F] = 2 * S2 * (Omega * omega0) ** 2 * (c2 + np.abs(c2)) / out[POWER_MEAN] ** 2
+    out[WORK_BOUND] = bounds.nsr_bound(angle, out[WORK_F])
+    out[POWER_BOUND] = bounds.nsr_bound(angle, out[POWER_F])
+    out[NSR_PRODUCT] = statistics.nsr_product(out[WORK_NSR], out[POWER_NSR])
+    out[TRADEOFF_SUM_BOUND] = bounds.tradeoff_sum_bound(out[TRADEOFF_BOUND])
+    out[WORK_ANGLE] = angle
+    out[POWER_ANGLE] = angle.copy()
+    out[FIDELITY] = c ** (2 * m)
+    out[AVERAGE_POWER] = statistics.average_power(out[WORK_MEAN], t, initial_rate=0.0)
     if fisher:
-        out["work_fisher"] = np.full(t.shape, info)
-        out["power_fisher"] = np.full(t.shape, info)
+        out[WORK_FISHER] = np.full(t.shape, info)
+        out[POWER_FISHER] = np.full(t.shape, info)
     if ergotropy:
         # pure state: E_passive is H0's lowest level −N|ω0|/2; ⟨H0⟩_0 = −Nω0/2
         passive = -N * abs(omega0) / 2
-        out["ergotropy"] = (-N * omega0 / 2 - passive) + out["work_mean"]
-        out["passive_energy"] = np.full(t.shape, passive)
+        out[ERGOTROPY] = (-N * omega0 / 2 - passive) + out[WORK_MEAN]
+        out[PASSIVE_ENERGY] = np.full(t.shape, passive)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["charging_efficiency"] = out["ergotropy"] / out["work_mean"]
+            out[CHARGING_EFFICIENCY] = out[ERGOTROPY] / out[WORK_MEAN]
     return {name: out[name] for name in _ORDER if name in out}
 
 
 #: the order in which ``qb.charge`` lists its variables
 _ORDER = (
-    *(f"{w}_{q}" for w in ("work", "power") for q in ("mean", "var", "nsr", "f", "angle", "bound")),
-    "nsr_product",
-    "tradeoff_bound",
-    "tradeoff_sum_bound",
-    "fidelity",
-    "work_fisher",
-    "power_fisher",
-    "ergotropy",
-    "passive_energy",
-    "charging_efficiency",
+    *(
+        var_name(w, q)
+        for w in ("work", "power")
+        for q in ("mean", "var", "nsr", "f", "angle", "bound")
+    ),
+    NSR_PRODUCT,
+    TRADEOFF_BOUND,
+    TRADEOFF_SUM_BOUND,
+    FIDELITY,
+    AVERAGE_POWER,
+    WORK_FISHER,
+    POWER_FISHER,
+    ERGOTROPY,
+    PASSIVE_ENERGY,
+    CHARGING_EFFICIENCY,
 )
 
 
@@ -203,7 +239,7 @@ def single_qubit(
     omega0 = check_real("omega0", omega0)
     Omega0 = check_real("Omega0", Omega0)
     data = _closed_forms(
-        t, N=1, sizes=[1], omega0=omega0, Omega=Omega0, fisher=fisher, ergotropy=ergotropy
+        t, N=1, k=1, omega0=omega0, Omega=Omega0, fisher=fisher, ergotropy=ergotropy
     )
     return build_dataset(
         t,
@@ -292,7 +328,7 @@ def kbody(
     data = _closed_forms(
         t,
         N=N,
-        sizes=sizes,
+        k=k,
         omega0=omega0,
         Omega=k / N * Omega0,
         fisher=fisher,
@@ -341,11 +377,7 @@ def charge(
     >>> ds.attrs["model"], ds.attrs["engine"]
     ('kbody', 'analytic')
     """
-    if not isinstance(battery, Battery):
-        raise InvalidInputError(
-            f"`battery` must be a qbattery.Battery, got {type(battery).__name__}; "
-            "build one with qb.models.single_qubit or qb.models.kbody"
-        )
+    battery = check_battery(battery, build="qb.models.single_qubit or qb.models.kbody")
     family = battery.structure.get("family")
     if family != "kbody" or battery.name not in ("kbody", "single_qubit"):
         raise InvalidInputError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,74 +13,66 @@ from qbattery import _checks
 from qbattery._optional import is_qobj
 from qbattery._typing import Operator, OperatorLike, StateLike
 from qbattery.eigenbasis import Eigenbasis
-from qbattery.errors import InvalidInputError
+from qbattery.operators.apply import is_lazy
 
 #: dimension above which a ``qutip.Qobj`` operator is kept sparse instead of dense
 _QOBJ_DENSE_MAX = 4096
 
 
-def _is_lazy(obj: Any) -> bool:
-    """A symbolic operator/state (e.g. :class:`~qbattery.PauliSum`)."""
-    return hasattr(obj, "to_dense") and hasattr(obj, "shape") and not isinstance(obj, np.ndarray)
+#: how to build a battery, the default advice of :func:`check_battery`
+BUILD_BATTERY = "qb.Battery(H0, HC, state) or qb.models.*"
+
+
+def check_battery(obj: object, build: str | None = BUILD_BATTERY) -> Battery:
+    """Return ``obj`` if it is a :class:`Battery`, else raise (the one Battery type check).
+
+    ``build`` names how to build one (``None``: no advice).
+
+    Examples
+    --------
+    >>> from qbattery.errors import InvalidInputError
+    >>> try:
+    ...     check_battery("kbody", build="qb.models.kbody(N, k)")
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `battery` must be a qbattery.Battery, got str; build one with qb.models.kbody(N, k)
+    """
+    fix = None if build is None else f"build one with {build}"
+    _checks.check_type("battery", obj, Battery, "qbattery.Battery", fix)
+    return cast(Battery, obj)
 
 
 def as_operator(name: str, operator: OperatorLike) -> Operator:
     """Convert numpy / scipy.sparse / ``qutip.Qobj`` / PauliSum input to an operator."""
     op: Any = operator
-    if _is_lazy(op):
+    if is_lazy(op):
         return op
     if is_qobj(op):
         op = op.data_as("csr_matrix") if op.shape[0] > _QOBJ_DENSE_MAX else op.full()
     if sp.issparse(op):
         return sp.csr_array(op, dtype=np.result_type(op.dtype, np.float64))
-    try:
-        arr = np.asarray(op)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"`{name}` must be a numpy array, scipy.sparse matrix, qutip.Qobj or PauliSum, "
-            f"got {type(op).__name__}"
-        ) from exc
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise InvalidInputError(
-            f"`{name}` must hold numbers, got dtype {arr.dtype}; pass a numeric array"
-        )
+    arr = _checks.numeric_array(name, op)
     return np.asarray(arr, dtype=np.result_type(arr.dtype, np.float64))
 
 
 def as_state(given: StateLike) -> np.ndarray | Any:
     """Convert a ket (``(d,)``, ``(d, 1)``) or density matrix (``(d, d)``) to an array."""
     state: Any = given
-    if _is_lazy(state):
+    if is_lazy(state):
         return state
     if is_qobj(state):
         state = state.full()
     if sp.issparse(state):
         state = state.toarray()
-    try:
-        arr = np.asarray(state, dtype=complex)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"`state` must be a ket or density matrix of numbers, got {type(state).__name__}"
-        ) from exc
-    if arr.ndim == 2 and arr.shape[1] == 1 and arr.shape[0] != 1:
-        arr = arr[:, 0]
-    if arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape[0] != arr.shape[1]):
-        raise InvalidInputError(
-            f"`state` must be a ket of shape (d,) or (d, 1) or a density matrix (d, d), "
-            f"but has shape {arr.shape}"
-        )
-    return arr
+    return _checks.state_array(state)
 
 
 def _op_check(name: str, op: Operator, atol: float) -> int:
-    if _is_lazy(op):
+    if is_lazy(op):
         d = _checks.check_square(name, op)
         dev = float(op.hermitian_deviation()) if hasattr(op, "hermitian_deviation") else 0.0
-        if dev > atol * max(1.0, float(getattr(op, "max_abs", lambda: 1.0)())):
-            raise InvalidInputError(
-                f"`{name}` must be Hermitian, but max|{name} − {name}†| = {dev:.3g}; "
-                "make its coefficients real (or pair each term with its adjoint)"
-            )
+        scale = max(1.0, float(getattr(op, "max_abs", lambda: 1.0)()))
+        _checks.check_symbolic_hermitian(name, dev, atol * scale)
         return d
     d = _checks.check_square(name, op)
     _checks.check_finite(name, op)
@@ -90,7 +82,7 @@ def _op_check(name: str, op: Operator, atol: float) -> int:
 
 def commutator_power(H0: Operator, HC: Operator) -> Operator:
     """P0 = −i[H0, HC] (Sec. II, Eq. A6), for arrays, sparse arrays or PauliSums."""
-    if _is_lazy(H0) and hasattr(H0, "commutator"):
+    if is_lazy(H0) and hasattr(H0, "commutator"):
         return -1j * H0.commutator(HC)  # type: ignore[arg-type]
     if sp.issparse(H0) or sp.issparse(HC):
         a = sp.csr_array(H0)
@@ -101,7 +93,7 @@ def commutator_power(H0: Operator, HC: Operator) -> Operator:
 
 def add_operators(a: Operator, b: Operator) -> Operator:
     """a + b for any mix of arrays, sparse arrays and PauliSums."""
-    if _is_lazy(a) or _is_lazy(b):
+    if is_lazy(a) or is_lazy(b):
         return a + b
     if sp.issparse(a) and sp.issparse(b):
         return sp.csr_array(a + b)
@@ -110,7 +102,7 @@ def add_operators(a: Operator, b: Operator) -> Operator:
 
 def to_dense(op: Any) -> np.ndarray:
     """Dense ndarray of an operator or state."""
-    if _is_lazy(op):
+    if is_lazy(op):
         return np.asarray(op.to_dense())
     if sp.issparse(op):
         return np.asarray(op.toarray())
@@ -123,21 +115,11 @@ def _check_eigenbases(
     """Validate ``eigenbases``: known keys, Eigenbasis values of dimension d, correct."""
     if given is None:
         return {}
-    if not isinstance(given, Mapping):
-        raise InvalidInputError(
-            f"`eigenbases` must be a mapping like {{'power': Eigenbasis(...)}}, got "
-            f"{type(given).__name__}"
-        )
+    _checks.check_type("eigenbases", given, Mapping, "mapping like {'power': Eigenbasis(...)}")
     bases = dict(given)
     for key, basis in bases.items():
-        if key not in ops:
-            raise InvalidInputError(
-                f"unknown key {key!r} in `eigenbases`; use 'work' (W0 = H0) or 'power' (P0)"
-            )
-        if not isinstance(basis, Eigenbasis):
-            raise InvalidInputError(
-                f"`eigenbases[{key!r}]` must be a qbattery.Eigenbasis, got {type(basis).__name__}"
-            )
+        _checks.check_eigenbasis_key(key, tuple(ops))
+        _checks.check_type(f"eigenbases[{key!r}]", basis, Eigenbasis, "qbattery.Eigenbasis")
         _checks.check_same_dim(f"eigenbases[{key!r}]", basis.dim, d)
         name, op = ops[key]
         basis.check(op, name)
@@ -245,7 +227,7 @@ class Battery:
         if P0 is not None:
             _checks.check_same_dim("P0", _op_check("P0", p0, hermitian_atol), d)
         st = as_state(state)
-        if _is_lazy(st):
+        if is_lazy(st):
             _checks.check_same_dim("state", int(st.shape[0]), d)
             pure = bool(getattr(st, "is_pure", True))
         else:
@@ -284,7 +266,7 @@ class Battery:
     @property
     def is_ket(self) -> bool:
         """Whether the initial state was given as a ket."""
-        return not _is_lazy(self.state) and self.state.ndim == 1
+        return not is_lazy(self.state) and self.state.ndim == 1
 
     def ensemble(self, *, tol: float = 1e-14) -> tuple[np.ndarray, np.ndarray]:
         """Decompose ``ρ0 = Σ_k λ_k |φ_k⟩⟨φ_k|`` (λ_k > tol).
@@ -294,7 +276,7 @@ class Battery:
         weights : ndarray, shape (r,)
         vectors : ndarray, shape (d, r)
         """
-        st = to_dense(self.state) if _is_lazy(self.state) else self.state
+        st = to_dense(self.state) if is_lazy(self.state) else self.state
         if st.ndim == 1:
             return np.ones(1), st.reshape(-1, 1).astype(complex)
         if _checks.is_diagonal(st):  # a diagonal ρ0 (Gibbs state of a diagonal H0)

@@ -1,106 +1,25 @@
 """Fundamental limits: the Fisher-information NSR bound (Eq. 5, B8) and the
 work–power trade-off (Eq. 6, C1). Engine-agnostic: inputs are raw moments and a
-Fisher-information function.
+Fisher-information function. The angle θ_t of Eq. (5) is integrated by
+:func:`qbattery.numerics.quadrature.speed_angle` (re-exported here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from qbattery.engines.base import ObservableMoments
+from qbattery.moments import ObservableMoments
+from qbattery.numerics.quadrature import speed_angle
 from qbattery.statistics import covariance_t0, observable_variance_at_t
 
-#: Chebyshev–Lobatto points per panel
-_NODES = 17
-
-
-def _cheb_setup(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lobatto nodes on [-1, 1], Clenshaw–Curtis weights, values → Chebyshev coefficients."""
-    k = np.arange(n)
-    x = -np.cos(np.pi * k / (n - 1))
-    T = np.polynomial.chebyshev.chebvander(x, n - 1)
-    moments = np.array([0.0 if j % 2 else 2.0 / (1 - j * j) for j in range(n)])
-    weights = np.linalg.solve(T.T, moments)
-    return x, weights, np.linalg.inv(T)
-
-
-_X, _W, _TO_COEF = _cheb_setup(_NODES)
-
-
-def speed_angle(
-    fisher: Callable[[np.ndarray], np.ndarray],
-    times: np.ndarray,
-    *,
-    rtol: float = 1e-10,
-    max_panels: int = 4000,
-) -> np.ndarray:
-    r"""θ_t = ∫_0^t √(I_t') / 2 dt' (Eq. 5) at ``times``, adaptively.
-
-    Panels of [0, max(times)] are chosen independently of ``times``: each carries a
-    17-point Chebyshev interpolant of √I/2 and is split in two until the interpolant's
-    last two coefficients are below ``rtol`` relative to the running integral (a
-    Chebfun-style test). θ at any time is the integral of the interpolants, so it is
-    accurate to far better than the 1e-6 relative accuracy promised in SPEC §1.
-
-    Parameters
-    ----------
-    fisher : callable
-        Vectorised I(t) for an array of times (any order).
-    times : ndarray, shape (nt,)
-        Non-negative, increasing times.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> theta = speed_angle(lambda t: 4.0 * np.ones_like(t), np.array([0.0, 0.5, 2.0]))
-    >>> np.allclose(theta, [0.0, 0.5, 2.0])
-    True
-    """
-    times = np.asarray(times, dtype=float)
-    T = float(times.max()) if times.size else 0.0
-    if T == 0.0:
-        return np.zeros(times.shape)
-    pending = [(T * i / 4, T * (i + 1) / 4) for i in range(4)]
-    done: list[tuple[float, float, np.ndarray]] = []
-    scale = 0.0  # running estimate of ∫|√I/2| over [0, T]
-    while pending:
-        a = np.array([p[0] for p in pending])
-        b = np.array([p[1] for p in pending])
-        nodes = (a[:, None] + b[:, None]) / 2 + (b - a)[:, None] / 2 * _X[None, :]
-        vals = np.sqrt(np.maximum(fisher(nodes.ravel()), 0.0)).reshape(nodes.shape) / 2
-        coef = vals @ _TO_COEF.T
-        width = b - a
-        tail = width * (np.abs(coef[:, -1]) + np.abs(coef[:, -2]))
-        integ = width / 2 * (vals @ _W)
-        scale = max(scale, float(np.sum(np.abs(integ)) * T / np.sum(width)))
-        split: list[tuple[float, float]] = []
-        for i, (lo, hi) in enumerate(pending):
-            converged = tail[i] <= rtol * max(scale, 1e-300) or (hi - lo) < 1e-12 * T
-            if converged or len(done) + len(pending) + len(split) > max_panels:
-                done.append((lo, hi, coef[i]))
-            else:
-                mid = (lo + hi) / 2
-                split += [(lo, mid), (mid, hi)]
-        pending = split
-    done.sort(key=lambda p: p[0])
-    highs = np.array([p[1] for p in done])
-    antider = [np.polynomial.chebyshev.chebint(c, lbnd=-1) for _, _, c in done]
-    totals = np.array(
-        [
-            (hi - lo) / 2 * np.polynomial.chebyshev.chebval(1.0, ad)
-            for (lo, hi, _), ad in zip(done, antider, strict=True)
-        ]
-    )
-    cumulative = np.concatenate(([0.0], np.cumsum(totals)))
-    idx = np.clip(np.searchsorted(highs, times, side="left"), 0, len(done) - 1)
-    out = np.empty(times.shape)
-    for j, (t, i) in enumerate(zip(times, idx, strict=True)):
-        lo, hi, _ = done[i]
-        x = np.clip(2 * (t - lo) / (hi - lo) - 1, -1.0, 1.0)
-        out[j] = cumulative[i] + (hi - lo) / 2 * np.polynomial.chebyshev.chebval(x, antider[i])
-    return out
+__all__ = [
+    "correlation_term",
+    "nsr_bound",
+    "speed_angle",
+    "tradeoff_bound",
+    "tradeoff_bound_from_covariance",
+    "tradeoff_sum_bound",
+]
 
 
 def correlation_term(m: ObservableMoments) -> np.ndarray:
@@ -155,9 +74,26 @@ def tradeoff_bound(work_mean: np.ndarray, power_mean: np.ndarray, cross: np.ndar
     >>> tradeoff_bound(np.array([1.0]), np.array([2.0]), np.array([2.0 + 1.0j])).tolist()
     [0.25]
     """
+    return tradeoff_bound_from_covariance(work_mean, power_mean, cross - power_mean * work_mean)
+
+
+def tradeoff_bound_from_covariance(
+    work_mean: np.ndarray, power_mean: np.ndarray, covariance: np.ndarray
+) -> np.ndarray:
+    r"""Eq. (6, C1) from cov(𝒫_t, 𝒲_t) = ⟨𝒫_t 𝒲_t⟩ − ⟨𝒫_t⟩⟨𝒲_t⟩: |cov|² / (⟨𝒫_t⟩⟨𝒲_t⟩)².
+
+    For closed forms that know the covariance without the cancellation in
+    ``cross − mean·mean`` (:mod:`qbattery.analytic`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tradeoff_bound_from_covariance(np.array([1.0]), np.array([2.0]), np.array([1.0j])).tolist()
+    [0.25]
+    """
     mm = power_mean * work_mean
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(np.abs(cross - mm) ** 2 / mm**2, dtype=float)
+        return np.asarray(np.abs(covariance) ** 2 / mm**2, dtype=float)
 
 
 def tradeoff_sum_bound(tradeoff: np.ndarray) -> np.ndarray:

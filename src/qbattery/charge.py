@@ -3,62 +3,30 @@
 from __future__ import annotations
 
 import time as _time
-import weakref
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from qbattery import _checks, bounds, statistics
+from qbattery import _checks
 from qbattery import distribution as _fcs
 from qbattery import ergotropy as _ergotropy
-from qbattery._dataset import build_dataset
+from qbattery._dataset import build_dataset, var_name
 from qbattery._typing import TimesLike
-from qbattery.battery import Battery
-from qbattery.engines import resolve
-from qbattery.engines.base import OBSERVABLES, Engine, Moments
-from qbattery.errors import InvalidInputError
+from qbattery.battery import Battery, check_battery
+from qbattery.engines import get_engine
+from qbattery.engines.cache import ENGINE_CACHE
+from qbattery.moments import OBSERVABLES
+from qbattery.quantities import quantities
 
-#: engines prepared for a battery (eigendecompositions etc.), reused across calls
-_ENGINE_CACHE: weakref.WeakKeyDictionary[Battery, dict[str, Engine]] = weakref.WeakKeyDictionary()
+#: ``charge.physics`` before the restructuring (issue 11): the step is now
+#: :func:`qbattery.quantities.quantities`
+physics = quantities
 
+#: transitional alias until ``qbattery.sweep`` calls ``qb.clear_engine_cache`` (issue 11)
+_ENGINE_CACHE = ENGINE_CACHE
 
-def get_engine(battery: Battery, engine: str = "auto", ntimes: int = 1) -> tuple[Engine, str]:
-    """The prepared engine instance for ``battery`` (cached per battery) and the reason."""
-    cls, reason = resolve(battery, engine, ntimes)
-    per_battery = _ENGINE_CACHE.setdefault(battery, {})
-    if cls.name not in per_battery:
-        per_battery.clear()  # keep at most one prepared engine per battery
-        per_battery[cls.name] = cls(battery)
-    return per_battery[cls.name], reason
-
-
-def physics(moments: Moments, angles: dict[str, np.ndarray | None]) -> dict[str, np.ndarray]:
-    """All SPEC §5 variables (and extras) from raw moments and speed angles."""
-    out: dict[str, np.ndarray] = {}
-    nt = moments.times.size
-    for which in OBSERVABLES:
-        m = moments.observable(which)
-        var = statistics.variance(m)
-        out[f"{which}_mean"] = m.mean
-        out[f"{which}_var"] = var
-        out[f"{which}_nsr"] = statistics.nsr(var, m.mean)
-        f = bounds.correlation_term(m)
-        out[f"{which}_f"] = f
-        angle = angles.get(which)
-        if angle is None:
-            out[f"{which}_angle"] = np.full(nt, np.nan)
-            out[f"{which}_bound"] = np.full(nt, np.nan)
-        else:
-            out[f"{which}_angle"] = angle
-            out[f"{which}_bound"] = bounds.nsr_bound(angle, f)
-    out["nsr_product"] = out["work_nsr"] * out["power_nsr"]
-    out["tradeoff_bound"] = bounds.tradeoff_bound(
-        moments.work.mean, moments.power.mean, moments.cross
-    )
-    out["tradeoff_sum_bound"] = bounds.tradeoff_sum_bound(out["tradeoff_bound"])
-    out["fidelity"] = moments.fidelity
-    return out
+__all__ = ["charge", "get_engine", "physics"]
 
 
 def charge(
@@ -120,11 +88,7 @@ def charge(
     True
     """
     started = _time.perf_counter()
-    if not isinstance(battery, Battery):
-        raise InvalidInputError(
-            f"`battery` must be a qbattery.Battery, got {type(battery).__name__}; "
-            "build one with qb.Battery(H0, HC, state) or qb.models.*"
-        )
+    battery = check_battery(battery)
     t = _checks.check_times(times)
     _checks.check_time_window(battery.structure, t)
     eng, reason = get_engine(battery, engine, t.size)
@@ -134,19 +98,22 @@ def charge(
     angles: dict[str, np.ndarray | None] = {}
     extra: dict[str, np.ndarray] = {}
     for which in OBSERVABLES:
+        angle, bound = var_name(which, "angle"), var_name(which, "bound")
         if not bounds:
             angles[which] = None
-            notes[f"{which}_angle"] = notes[f"{which}_bound"] = "not requested (bounds=False)"
+            notes[angle] = notes[bound] = "not requested (bounds=False)"
             continue
         angles[which] = eng.angle(t, which)
         if angles[which] is None:
-            why = eng.notes.get(f"{which}_fisher", f"engine {eng.name!r} has no Fisher information")
-            notes[f"{which}_angle"] = notes[f"{which}_bound"] = why
+            why = eng.notes.get(
+                var_name(which, "fisher"), f"engine {eng.name!r} has no Fisher information"
+            )
+            notes[angle] = notes[bound] = why
         elif fisher:
             values = eng.fisher(t, which)
             if values is not None:
-                extra[f"{which}_fisher"] = values
-    data = physics(moments, angles)
+                extra[var_name(which, "fisher")] = values
+    data = quantities(moments, angles)
     data.update(extra)
     if cumulants:
         data.update(_fcs.cumulant_variables(eng, moments, _fcs.check_order(cumulants), notes))

@@ -27,42 +27,43 @@ full counting statistics; today the dense engine).
 from __future__ import annotations
 
 import json
-from math import comb
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from qbattery import _checks
-from qbattery._dataset import MAX_CUMULANTS
+from qbattery._dataset import (
+    CHI,
+    MAX_CUMULANTS,
+    OBSERVABLE_SYMBOLS,
+    OBSERVABLE_UNITS,
+    TIME,
+    VALUE,
+    distribution_name,
+    time_coordinate,
+    var_name,
+)
 from qbattery._typing import TimesLike
-from qbattery.battery import Battery
-from qbattery.engines.base import OBSERVABLES, Engine, Moments, Observable
-from qbattery.errors import EngineError, InvalidInputError
+from qbattery.battery import Battery, check_battery
+from qbattery.engines import REGISTRY, get_engine
+from qbattery.engines.base import Engine
+from qbattery.errors import EngineError
+from qbattery.moments import OBSERVABLES, Moments, Observable
+from qbattery.numerics.cumulants import cumulants_from_moments
+from qbattery.statistics import variance
 
-_UNITS = {"work": "energy", "power": "energy/time"}
-_SYMBOL = {"work": "W", "power": "P"}
-
-
-def _check_observable(observable: str) -> Observable:
-    if observable not in OBSERVABLES:
-        raise InvalidInputError(
-            f"`observable` must be 'work' or 'power', got {observable!r}; "
-            "pass observable='work' (W_0 = H0) or observable='power' (P_0 = −i[H0, HC])"
-        )
-    return "work" if observable == "work" else "power"
+__all__ = [
+    "counting_cumulants",
+    "cumulant_variables",
+    "cumulants_from_moments",
+    "distribution",
+    "generating_function",
+]
 
 
 def _fcs_engine(battery: Battery, engine: str, ntimes: int) -> tuple[Engine, str]:
     """The engine that computes the distribution: ``auto`` skips engines without FCS."""
-    from qbattery.charge import get_engine
-    from qbattery.engines import REGISTRY
-
-    if not isinstance(battery, Battery):
-        raise InvalidInputError(
-            f"`battery` must be a qbattery.Battery, got {type(battery).__name__}; "
-            "build one with qb.Battery(H0, HC, state) or qb.models.*"
-        )
     eng, reason = get_engine(battery, engine, ntimes)
     has_fcs = type(eng).counting_distribution is not Engine.counting_distribution
     if not has_fcs and engine == "auto":
@@ -128,17 +129,18 @@ def distribution(
     >>> p.value.values.tolist(), p.values.round(12).tolist()
     ([0.0, 1.0], [[0.5, 0.5]])
     """
-    which = _check_observable(observable)
+    which = _checks.check_observable(observable)
     t = _checks.check_times(times)
+    battery = check_battery(battery)
     _checks.check_time_window(battery.structure, t)
     eng, reason = _fcs_engine(battery, engine, t.size)
     result = eng.counting_distribution(t, which)
     if result is None:  # pragma: no cover - _fcs_engine guarantees support
-        raise EngineError(eng.notes.get(f"{which}_distribution", "no distribution"))
+        raise EngineError(eng.notes.get(distribution_name(which), "no distribution"))
     values, q, commuting = result
     keep = np.max(np.abs(q), axis=0) > trim
     values, q = values[keep], q[:, keep]
-    sym = _SYMBOL[which]
+    sym = OBSERVABLE_SYMBOLS[which]
     kind = "probability" if commuting else "quasi-probability"
     attrs: dict[str, Any] = {
         "long_name": f"two-point-measurement {kind} of {sym}_t − {sym}_0",
@@ -153,15 +155,15 @@ def distribution(
         "engine_reason": reason,
     }
     coords = {
-        "time": xr.Variable(("time",), t, attrs={"long_name": "time t", "units": "1/energy"}),
-        "value": xr.Variable(
-            ("value",),
+        TIME: time_coordinate(t),
+        VALUE: xr.Variable(
+            (VALUE,),
             values,
-            attrs={"long_name": f"value of {sym}_t − {sym}_0", "units": _UNITS[which]},
+            attrs={"long_name": f"value of {sym}_t − {sym}_0", "units": OBSERVABLE_UNITS[which]},
         ),
     }
     return xr.DataArray(
-        q, dims=("time", "value"), coords=coords, name=f"{which}_distribution", attrs=attrs
+        q, dims=(TIME, VALUE), coords=coords, name=distribution_name(which), attrs=attrs
     )
 
 
@@ -196,73 +198,67 @@ def generating_function(
     >>> bool(abs(complex(Z.sel(chi=0.0)[0])) < 1e-14)  # Z(0, t) = ln Tr ρ0 = 0
     True
     """
-    x = np.atleast_1d(np.asarray(chi, dtype=float))
-    if x.ndim != 1 or not np.all(np.isfinite(x)):
-        raise InvalidInputError(
-            f"`chi` must be a 1-D array of finite real numbers, got shape {x.shape}"
-        )
+    x = _checks.check_chi(chi)
     p = distribution(battery, times, observable, engine=engine, trim=0.0)
     G = p.values @ np.exp(1j * np.outer(p.value.values, x))
     attrs = {k: v for k, v in p.attrs.items() if k not in ("long_name", "units")}
     attrs.update(long_name="cumulant generating function Z(χ, t)", units="1")
     return xr.DataArray(
         np.log(G),
-        dims=("time", "chi"),
-        coords={"time": p.time, "chi": ("chi", x, {"long_name": "counting field χ"})},
-        name=f"{p.attrs['observable']}_generating_function",
+        dims=(TIME, CHI),
+        coords={TIME: p.time, CHI: (CHI, x, {"long_name": "counting field χ"})},
+        name=distribution_name(p.attrs["observable"], "generating_function"),
         attrs=attrs,
     )
 
 
-def cumulants_from_moments(moments: np.ndarray, center: Any = 0.0) -> np.ndarray:
-    r"""Cumulants κ_1…κ_n from moments about ``center`` (array of shape (n, ...)).
-
-    κ_n = μ_n − Σ_{k=1}^{n−1} C(n−1, k−1) κ_k μ_{n−k} for moments μ_n about the center,
-    then κ_1 is shifted back by ``center`` (higher cumulants are shift invariant).
-
-    Examples
-    --------
-    Poisson(1) has moments 1, 2, 5 and every cumulant equal to 1:
-
-    >>> import numpy as np
-    >>> cumulants_from_moments(np.array([[1.0], [2.0], [5.0]])).ravel().tolist()
-    [1.0, 1.0, 1.0]
-    """
-    mu = np.asarray(moments, dtype=float)
-    kappa = np.zeros_like(mu)
-    for n in range(1, mu.shape[0] + 1):
-        acc = mu[n - 1].copy()
-        for k in range(1, n):
-            acc -= comb(n - 1, k - 1) * kappa[k - 1] * mu[n - k - 1]
-        kappa[n - 1] = acc
-    kappa[0] = kappa[0] + center
-    return kappa
-
-
 def check_order(cumulants: Any) -> int:
-    """Validate the ``cumulants`` keyword of :func:`qbattery.charge`.
+    """Validate the ``cumulants`` keyword of :func:`qbattery.charge` (0 … ``MAX_CUMULANTS``).
 
-    Returns the order as an ``int``; raises :class:`~qbattery.errors.InvalidInputError`
-    for a non-integer or an order outside 0 … ``MAX_CUMULANTS``.
+    See :func:`qbattery._checks.check_cumulant_order`.
 
     Examples
     --------
     >>> check_order(np.int64(4))
     4
-    >>> try:
-    ...     check_order(2.5)
-    ... except InvalidInputError as err:
-    ...     print(err)
-    `cumulants` must be an integer, got 2.5
     """
-    if isinstance(cumulants, bool) or not isinstance(cumulants, (int, np.integer)):
-        raise InvalidInputError(f"`cumulants` must be an integer, got {cumulants!r}")
-    if not 0 <= int(cumulants) <= MAX_CUMULANTS:
-        raise InvalidInputError(
-            f"`cumulants` must be between 0 and {MAX_CUMULANTS}, got {cumulants}; "
-            f"higher cumulants lose all digits to cancellation"
-        )
-    return int(cumulants)
+    return _checks.check_cumulant_order(cumulants, MAX_CUMULANTS)
+
+
+def counting_cumulants(
+    eng: Engine,
+    times: np.ndarray,
+    which: Observable,
+    order: int,
+    *,
+    center: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Cumulants κ_1…κ_order (order, nt) of 𝒪_t (Eq. A2) from an engine, or ``None``.
+
+    The engine's own cumulants if it has them (:meth:`Engine.counting_cumulants`, e.g.
+    the structured k-body engine's block sums), else its counting moments about
+    ``center`` (pass the mean: central moments keep the conversion well conditioned)
+    turned into cumulants. ``None`` when the engine has neither (reason in its notes).
+
+    Examples
+    --------
+    The single qubit's work is 0 or ω0 with p = sin²(Ω0t) (App. D): κ_3 = p(1 − p)(1 − 2p).
+
+    >>> import qbattery as qb
+    >>> from qbattery.engines import DenseEngine
+    >>> eng = DenseEngine(qb.models.single_qubit())
+    >>> t = np.array([0.4])
+    >>> kappa = counting_cumulants(eng, t, "work", 3, center=eng.moments(t).work.mean)
+    >>> p = np.sin(0.4) ** 2
+    >>> bool(np.isclose(kappa[2, 0], p * (1 - p) * (1 - 2 * p), rtol=1e-12))
+    True
+    """
+    if type(eng).counting_cumulants is not Engine.counting_cumulants:
+        return eng.counting_cumulants(times, which, order, center=center)
+    raw = eng.counting_moments(times, which, order, center=center)
+    if raw is None:
+        return None
+    return cumulants_from_moments(raw, center=0.0 if center is None else center)
 
 
 def cumulant_variables(
@@ -291,13 +287,11 @@ def cumulant_variables(
     >>> bool(np.allclose(out["work_cumulant_3"], p * (1 - p) * (1 - 2 * p), atol=1e-12))
     True
     """
-    from qbattery.statistics import variance
-
     out: dict[str, np.ndarray] = {}
     t = moments.times
     for which in OBSERVABLES:
         m = moments.observable(which)
-        kappa = eng.counting_cumulants(t, which, order, center=m.mean)
+        kappa = counting_cumulants(eng, t, which, order, center=m.mean)
         if kappa is None:
             kappa = np.full((order, t.size), np.nan)
             kappa[0] = m.mean
@@ -305,14 +299,14 @@ def cumulant_variables(
                 kappa[1] = variance(m)
             why = eng.notes.get(f"{which}_cumulants", f"engine {eng.name!r} has no cumulants")
             for n in range(3, order + 1):
-                notes[f"{which}_cumulant_{n}"] = why
+                notes[var_name(which, f"cumulant_{n}")] = why
             for name in ("skewness", "kurtosis"):
-                notes[f"{which}_{name}"] = why
+                notes[var_name(which, name)] = why
         for n in range(1, order + 1):
-            out[f"{which}_cumulant_{n}"] = kappa[n - 1]
+            out[var_name(which, f"cumulant_{n}")] = kappa[n - 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             if order >= 3:
-                out[f"{which}_skewness"] = kappa[2] / kappa[1] ** 1.5
+                out[var_name(which, "skewness")] = kappa[2] / kappa[1] ** 1.5
             if order >= 4:
-                out[f"{which}_kurtosis"] = kappa[3] / kappa[1] ** 2
+                out[var_name(which, "kurtosis")] = kappa[3] / kappa[1] ** 2
     return out

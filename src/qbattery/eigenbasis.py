@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from qbattery.errors import InvalidInputError
+from qbattery.operators import applier
 
 #: relative tolerance of the eigenbasis check on random vectors
 CHECK_RTOL = 1e-9
@@ -194,8 +195,6 @@ class Eigenbasis:
         ``rtol`` relative to ‖O0‖·‖x‖ as probed): a wrong basis, a wrong ordering of the
         values or a missing conjugation is caught with overwhelming probability.
         """
-        from qbattery.engines.krylov import applier  # batch-first products, any operator type
-
         d = self.dim
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((d, 2)) + 1j * rng.standard_normal((d, 2))

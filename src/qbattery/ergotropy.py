@@ -39,9 +39,17 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from qbattery.battery import Battery, _is_lazy, to_dense
+from qbattery._dataset import (
+    BATTERY_EFFICIENCY,
+    BATTERY_ERGOTROPY,
+    CHARGING_EFFICIENCY,
+    ERGOTROPY,
+    PASSIVE_ENERGY,
+)
+from qbattery.battery import Battery, to_dense
 from qbattery.engines.base import Engine, Moments
 from qbattery.errors import InvalidInputError
+from qbattery.operators import is_lazy
 
 #: largest dimension for which H0's spectrum is computed by dense diagonalisation
 DENSE_SPECTRUM_MAX = 4096
@@ -176,7 +184,7 @@ def initial_energy(battery: Battery) -> float | str:
     hint = battery.structure.get("H0_initial")
     if hint is not None:
         return float(hint)
-    if _is_lazy(battery.state) or _is_lazy(battery.H0):
+    if is_lazy(battery.state) or is_lazy(battery.H0):
         if battery.dim > 2**22:
             return (
                 f"⟨H0⟩_0 of a symbolic battery of dimension {battery.dim} needs a "
@@ -231,7 +239,7 @@ def ergotropy_variables(
     e0 = initial_energy(battery)
     if isinstance(spectrum, str) or isinstance(e0, str):
         why = spectrum if isinstance(spectrum, str) else str(e0)
-        for name in ("ergotropy", "passive_energy", "charging_efficiency"):
+        for name in (ERGOTROPY, PASSIVE_ENERGY, CHARGING_EFFICIENCY):
             out[name] = np.full(nt, np.nan)
             notes[name] = why
     else:
@@ -242,22 +250,22 @@ def ergotropy_variables(
         if abs(initial) <= PASSIVE_RTOL * scale:
             initial = 0.0
         ergo = initial + stored
-        out["ergotropy"] = ergo
-        out["passive_energy"] = np.full(nt, passive)
+        out[ERGOTROPY] = ergo
+        out[PASSIVE_ENERGY] = np.full(nt, passive)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["charging_efficiency"] = ergo / stored
+            out[CHARGING_EFFICIENCY] = ergo / stored
     sub = battery.structure.get("subsystem")
     if sub is not None:
         local = battery_ergotropy(eng, moments.times, sub)
         if local is None:
             why = f"engine {eng.name!r} does not give evolved states for the reduced state"
-            for name in ("battery_ergotropy", "battery_efficiency"):
+            for name in (BATTERY_ERGOTROPY, BATTERY_EFFICIENCY):
                 out[name] = np.full(nt, np.nan)
                 notes[name] = why
         else:
-            out["battery_ergotropy"] = local
+            out[BATTERY_ERGOTROPY] = local
             with np.errstate(divide="ignore", invalid="ignore"):
-                out["battery_efficiency"] = local / stored
+                out[BATTERY_EFFICIENCY] = local / stored
     return out
 
 

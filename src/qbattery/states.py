@@ -28,43 +28,12 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
+from qbattery._checks import check_named_state, check_temperature
 from qbattery._typing import StateLike
-from qbattery.battery import Battery, as_state
-from qbattery.errors import InvalidInputError
+from qbattery.battery import Battery, as_state, check_battery
 
 #: structure keys that describe the model's own initial state and are dropped
 _STATE_KEYS = ("family", "H0_initial")
-
-
-def check_temperature(temperature: Any) -> float:
-    """Validate a temperature: a real number ≥ 0 (``inf`` allowed).
-
-    Returns it as a float; anything else raises
-    :class:`~qbattery.errors.InvalidInputError` saying what to pass instead.
-
-    Examples
-    --------
-    >>> check_temperature(0), check_temperature("inf")
-    (0.0, inf)
-    >>> try:
-    ...     check_temperature(-1)
-    ... except InvalidInputError as err:
-    ...     print(str(err).split(";")[0])
-    `temperature` must be ≥ 0 (k_B = 1, energy units), got -1.0
-    """
-    try:
-        T = float(temperature)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"`temperature` must be a real number ≥ 0, got {temperature!r}"
-        ) from exc
-    if math.isnan(T) or T < 0:
-        raise InvalidInputError(
-            f"`temperature` must be ≥ 0 (k_B = 1, energy units), got {T}; a negative "
-            "temperature (population inversion) is not a Gibbs state here: build that "
-            "density matrix yourself and pass it with qb.with_state(battery, rho)"
-        )
-    return T
 
 
 def gibbs_state(H0: Any, temperature: float) -> np.ndarray:
@@ -137,36 +106,15 @@ def with_state(
     >>> bat.params["state"], bat.is_pure
     ('density matrix', False)
     """
-    if not isinstance(battery, Battery):
-        raise InvalidInputError(
-            f"`battery` must be a qbattery.Battery, got {type(battery).__name__}"
-        )
+    battery = check_battery(battery, build=None)
     params: dict[str, Any] = dict(battery.params)
-    if isinstance(state, str):
-        if state not in ("thermal", "ground"):
-            raise InvalidInputError(
-                f"`state` must be a ket, a density matrix, 'thermal' or 'ground', got {state!r}"
-            )
-        if state == "thermal" and temperature is None:
-            raise InvalidInputError(
-                "state='thermal' needs a temperature, e.g. with_state(bat, 'thermal', "
-                "temperature=0.5)"
-            )
-        if state == "ground" and temperature is not None:
-            raise InvalidInputError(
-                f"state='ground' takes no temperature (got {temperature}); it is T = 0"
-            )
-        T = 0.0 if state == "ground" else check_temperature(temperature)
+    T = check_named_state(state, temperature)  # None for a ket or density matrix
+    if T is not None:  # "thermal" or "ground"
         gibbs = battery.structure.get("gibbs")
         rho = gibbs(T) if gibbs is not None else gibbs_state(battery.dense("H0"), T)
         params.update(state=state, temperature=T)
         new_state: Any = rho
     else:
-        if temperature is not None:
-            raise InvalidInputError(
-                f"`temperature` ({temperature}) is only used with state='thermal'; "
-                "drop it or pass state='thermal'"
-            )
         new_state = as_state(state)
         params["state"] = "ket" if np.ndim(new_state) == 1 else "density matrix"
     check = battery.structure.get("check_state")

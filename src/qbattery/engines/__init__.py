@@ -1,4 +1,4 @@
-"""Engine registry, the pure ``choose_engine`` heuristic and ``resolve``.
+"""Engine registry, the pure ``choose_engine`` heuristic, ``resolve`` and ``get_engine``.
 
 Engines register themselves in :data:`REGISTRY`; :func:`resolve` turns a name (or
 ``"auto"``) into an engine class for a battery, raising a clear error when the engine
@@ -13,8 +13,10 @@ from typing import Any
 from qbattery import _checks
 from qbattery.battery import Battery
 from qbattery.engines.base import Engine, Moments, ObservableMoments
+from qbattery.engines.cache import clear_engine_cache, prepared_engine
 from qbattery.engines.dense import DenseEngine, dense_bytes
-from qbattery.engines.krylov import M_MIN, KrylovEngine, _fmt_dim
+from qbattery.engines.jax_engine import JaxEngine, gpu_visible
+from qbattery.engines.krylov import M_MIN, KrylovEngine
 from qbattery.engines.structured import StructuredEngine
 from qbattery.errors import EngineError, MemoryLimitError
 
@@ -46,12 +48,17 @@ def register(cls: type[Engine]) -> type[Engine]:
 register(DenseEngine)
 register(KrylovEngine)
 register(StructuredEngine)
+register(JaxEngine)
 
 #: for pure states the dense eigendecomposition is chosen up to this dimension; above it
 #: the Krylov engine is faster (measured: benchmarks/bench_krylov.py, docs/engines.md)
 DENSE_MAX_DIM = 1024
 #: for mixed states (dense is the only general engine) up to this dimension by default
 DENSE_MIXED_MAX_DIM = 8192
+#: with a GPU visible, the jax engine is chosen from this dimension on (issue 13)
+JAX_GPU_MIN_DIM = 2**12
+#: on CPU only, from this dimension on (None: never; benchmarks/jax_cpu.py decides)
+JAX_CPU_MIN_DIM: int | None = None
 
 
 def krylov_bytes(dim: int) -> int:
@@ -60,7 +67,7 @@ def krylov_bytes(dim: int) -> int:
 
 
 def _dim_text(dim: int) -> str:
-    return _fmt_dim(int(dim))
+    return _checks.format_dim(int(dim))
 
 
 def choose_engine(
@@ -70,6 +77,7 @@ def choose_engine(
     ntimes: int,
     free_mem: int,
     available: tuple[str, ...] | None = None,
+    gpu: bool = False,
 ) -> tuple[str, str]:
     """Pick the fastest exact engine; return ``(name, reason)``.
 
@@ -108,6 +116,11 @@ def choose_engine(
     krylov_mem = krylov_bytes(dim)
     dense_ok = "dense" in names
     limit = DENSE_MAX_DIM if is_pure else DENSE_MIXED_MAX_DIM
+    jax_min = JAX_GPU_MIN_DIM if gpu else JAX_CPU_MIN_DIM
+    if "jax" in names and jax_min is not None and dim >= jax_min and is_pure:
+        where = "a GPU is visible" if gpu else "CPU, measured faster than Krylov"
+        if JaxEngine.memory_estimate_dim(dim, is_pure) <= free_mem:
+            return "jax", f"dimension {dtext} ≥ {jax_min} and {where}: JAX Chebyshev engine"
     if dense_ok and dim <= limit and dense_mem <= free_mem:
         return "dense", f"dimension {dtext} ≤ {limit}: exact eigendecomposition"
     if krylov_ok and krylov_mem <= free_mem:
@@ -147,7 +160,7 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
     ...     resolve(qb.models.kbody(4, 2), "fast", 10)
     ... except EngineError as err:
     ...     print(err)
-    unknown engine 'fast'; choose one of ['auto', 'dense', 'krylov', 'structured']
+    unknown engine 'fast'; choose one of ['auto', 'dense', 'jax', 'krylov', 'structured']
     """
     if engine == "auto":
         able = tuple(n for n, c in REGISTRY.items() if c.supports(battery) is None)
@@ -160,6 +173,7 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
             ntimes,
             _checks.available_memory(),
             available=able,
+            gpu="jax" in able and gpu_visible(),
         )
     else:
         if engine not in REGISTRY:
@@ -186,14 +200,35 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
     return cls, reason
 
 
+def get_engine(battery: Battery, engine: str = "auto", ntimes: int = 1) -> tuple[Engine, str]:
+    """The prepared engine instance for ``battery`` (cached per battery) and the reason.
+
+    :func:`resolve` picks the class; the instance is built once per battery and kept
+    until :func:`clear_engine_cache` (see :mod:`qbattery.engines.cache`).
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> bat = qb.models.heisenberg(3)
+    >>> eng, why = get_engine(bat)
+    >>> eng.name, why, get_engine(bat)[0] is eng
+    ('dense', 'dimension 8 ≤ 1024: exact eigendecomposition', True)
+    """
+    cls, reason = resolve(battery, engine, ntimes)
+    return prepared_engine(battery, cls), reason
+
+
 __all__ = [
     "REGISTRY",
     "DenseEngine",
     "Engine",
+    "JaxEngine",
     "KrylovEngine",
     "Moments",
     "ObservableMoments",
     "choose_engine",
+    "clear_engine_cache",
+    "get_engine",
     "register",
     "resolve",
 ]

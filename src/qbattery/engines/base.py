@@ -1,7 +1,8 @@
 """The engine interface: engines return raw time-resolved expectations (:class:`Moments`).
 
-An engine never computes NSRs, bounds or Datasets; :mod:`qbattery.statistics` and
-:mod:`qbattery.bounds` turn the same :class:`Moments` into physics for every engine.
+An engine never computes NSRs, bounds, cumulants from moments or Datasets;
+:mod:`qbattery.statistics`, :mod:`qbattery.bounds` and :mod:`qbattery.distribution` turn
+the same :class:`Moments` into physics for every engine.
 
 The moments' conventions are in :mod:`qbattery.moments`.
 
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from qbattery.moments import OBSERVABLES, Moments, Observable, ObservableMoments
+from qbattery.numerics.quadrature import speed_angle
 
 if TYPE_CHECKING:
     from qbattery.battery import Battery
@@ -98,10 +100,9 @@ class Engine(ABC):
         """Speed angle θ_t = ∫_0^t sqrt(I_t')/2 dt' (Eq. 5), ``None`` if unavailable.
 
         The default integrates :meth:`fisher` adaptively (see
-        :func:`qbattery.bounds.speed_angle`); engines with a closed form override it.
+        :func:`qbattery.numerics.quadrature.speed_angle`); engines with a closed form
+        override it.
         """
-        from qbattery.bounds import speed_angle
-
         probe = self.fisher(np.zeros(1), which)
         if probe is None:
             return None
@@ -144,32 +145,21 @@ class Engine(ABC):
         *,
         center: np.ndarray | None = None,
     ) -> np.ndarray | None:
-        """Cumulants κ_1…κ_order (order, nt) of 𝒪_t (Eq. A2), or ``None`` (reason in
-        :attr:`notes`).
+        """Cumulants κ_1…κ_order (order, nt) of 𝒪_t (Eq. A2) that the engine computes
+        itself, or ``None``.
 
-        By default from :meth:`counting_moments` about ``center`` (pass the mean: central
-        moments keep the conversion well conditioned); engines with cumulants of their
-        own (the structured k-body engine sums its blocks') override this.
+        The default has none: :func:`qbattery.distribution.counting_cumulants` turns
+        :meth:`counting_moments` into cumulants. Engines with cumulants of their own (the
+        structured k-body engine sums its blocks') override this; an override that
+        returns ``None`` gives the reason in :attr:`notes`.
 
         Examples
         --------
-        The single qubit's work is 0 or ω0 with p = sin²(Ω0t) (App. D): κ_3 = p(1 − p)(1 − 2p).
-
         >>> import qbattery as qb
         >>> from qbattery.engines import DenseEngine
-        >>> eng = DenseEngine(qb.models.single_qubit())
-        >>> t = np.array([0.4])
-        >>> kappa = eng.counting_cumulants(t, "work", 3, center=eng.moments(t).work.mean)
-        >>> p = np.sin(0.4) ** 2
-        >>> bool(np.isclose(kappa[2, 0], p * (1 - p) * (1 - 2 * p), rtol=1e-12))
-        True
+        >>> DenseEngine(qb.models.single_qubit()).counting_cumulants(np.array([0.4]), "work", 3)
         """
-        from qbattery.distribution import cumulants_from_moments
-
-        raw = self.counting_moments(times, which, order, center=center)
-        if raw is None:
-            return None
-        return cumulants_from_moments(raw, center=0.0 if center is None else center)
+        return None
 
     def observable_spectrum(self, which: Observable) -> np.ndarray | None:
         """Eigenvalues of O_0, increasing, if the engine has them cached; else ``None``."""

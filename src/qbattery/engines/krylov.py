@@ -29,77 +29,36 @@ the values are exactly 0 (and the fidelity 1).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.linalg.blas as blas
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from qbattery import _checks, _progress
-from qbattery.battery import Battery, _is_lazy, to_dense
-from qbattery.eigenbasis import Eigenbasis
+from qbattery._checks import format_dim, is_diagonal
+from qbattery._dataset import var_name
+from qbattery.battery import Battery, to_dense
 from qbattery.engines.base import OBSERVABLES, Engine, Moments, Observable, ObservableMoments
-from qbattery.engines.dense import DEGENERACY_RTOL, eigenspaces, is_diagonal
+from qbattery.engines.krylov_sectors import Sectors, operator_diagonal
 from qbattery.errors import EngineError
+from qbattery.numerics.lanczos import (
+    DEFAULT_TOL,
+    Column,
+    LanczosPropagator,
+    Window,
+    single_blas_thread,
+)
+from qbattery.operators import Apply, applier, is_lazy
 
-Apply = Callable[[np.ndarray], np.ndarray]
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def single_blas_thread(func: F) -> F:
-    """Run ``func`` with BLAS limited to one thread.
-
-    The Lanczos loop is a chain of small products (k ≤ 40 rows against d columns) on
-    which threaded BLAS only adds synchronisation: measured on the 2-core development
-    machine (idle), ``dicke(60)`` took 86 s with two OpenBLAS threads and 7 s with one,
-    ``ising(18, 2, "tfim")`` 1.2–2.0 s and 1.2–1.5 s.
-
-    Examples
-    --------
-    >>> from threadpoolctl import threadpool_info
-    >>> @single_blas_thread
-    ... def threads():
-    ...     return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
-    >>> threads() <= {1}
-    True
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with threadpool_limits(limits=1, user_api="blas"):
-            return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-#: default relative error per window of each propagated ket
-DEFAULT_TOL = 1e-12
 #: default memory for the Krylov basis of the three kets (bytes)
 BASIS_BUDGET = 768 * 1024**2
 #: Krylov basis size limits
 M_MIN, M_MAX = 8, 40
-#: below this dimension the basis is fully reorthogonalised (cheap and robust)
-REORTH_MAX_DIM = 1 << 14
 #: non-diagonal counting observables are diagonalised densely up to this dimension
 EIG_MAX_DIM = 1024
 #: rows of a basis pushed through an operator at once (bounds temporary memory)
 _APPLY_ROWS = 4
-
-
-def applier(op: Any) -> Apply:
-    """A function v ↦ (op v) for v of shape (b, d) (batch first)."""
-    if _is_lazy(op) and hasattr(op, "apply"):
-        return op.apply  # type: ignore[no-any-return,unused-ignore]
-    if sp.issparse(op):
-        csr = sp.csr_array(op)
-        return lambda v: np.asarray((csr @ v.T).T)
-    arr = np.asarray(op)
-    return lambda v: np.asarray(v @ arr.T)
 
 
 def _apply_rows(apply: Apply, X: np.ndarray) -> np.ndarray:
@@ -118,322 +77,6 @@ def _gram(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class Column:
-    """The Lanczos data of one ket in one window: e^{−iHτ}v = ‖v‖ V e^{−iτT} e₁."""
-
-    norm: float
-    alpha: np.ndarray
-    beta: np.ndarray
-    exact: bool = False  # invariant Krylov space: exact for every τ
-    theta: np.ndarray = field(init=False)
-    S: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        k = self.alpha.size
-        if k == 1:
-            self.theta, self.S = self.alpha.copy(), np.ones((1, 1))
-        else:
-            self.theta, self.S = sla.eigh_tridiagonal(self.alpha, self.beta)
-
-    @property
-    def size(self) -> int:
-        return int(self.alpha.size)
-
-    def coef(self, taus: np.ndarray) -> np.ndarray:
-        """y(τ) with e^{−iHτ}v = V y(τ) (norm included); shape (k, ntau)."""
-        taus = np.asarray(taus, dtype=float)
-        return self.norm * (
-            self.S @ (np.exp(-1j * np.outer(self.theta, taus)) * self.S[0, :, None])
-        )
-
-    def tridiagonal(self) -> np.ndarray:
-        k = self.size
-        T = np.diag(self.alpha)
-        if k > 1:
-            T += np.diag(self.beta, 1) + np.diag(self.beta, -1)
-        return T
-
-
-def _coef_from(alpha: np.ndarray, beta: np.ndarray, taus: np.ndarray) -> np.ndarray:
-    """exp(−iτT)e₁ for T = tridiag(β, α, β) (unit norm), shape (k, ntau)."""
-    if alpha.size == 1:
-        return np.exp(-1j * alpha[0] * np.asarray(taus))[None, :]
-    theta, S = sla.eigh_tridiagonal(alpha, beta)
-    return S @ (np.exp(-1j * np.outer(theta, taus)) * S[0, :, None])
-
-
-@dataclass
-class Window:
-    """A Krylov window [t0, t1]: the data every consumer gets (basis valid in the call)."""
-
-    t0: float
-    t1: float
-    columns: list[Column]
-    basis: np.ndarray  # (b, m + 1, d): rows [:k] of column c are its orthonormal basis
-    resid: np.ndarray  # (b, d): H V_c = V_c T_c + resid_c e_k^T
-
-    def rows(self, c: int) -> np.ndarray:
-        """The Krylov basis of ket ``c`` as rows, shape (k_c, d)."""
-        return self.basis[c, : self.columns[c].size]
-
-    def kets(self, times: np.ndarray) -> np.ndarray:
-        """The propagated kets at ``times`` in [t0, t1], shape (nt, b, d)."""
-        taus = np.asarray(times, dtype=float) - self.t0
-        out = np.zeros((taus.size, len(self.columns), self.basis.shape[2]), complex)
-        for c, col in enumerate(self.columns):
-            if col.norm > 0:
-                out[:, c] = col.coef(taus).T @ self.rows(c)
-        return out
-
-
-class LanczosPropagator:
-    """e^{−iHt} for a block of kets, as error-controlled Krylov windows (dense output).
-
-    Parameters
-    ----------
-    apply : callable
-        v ↦ H v for v of shape (b, d); H Hermitian.
-    dim : int
-        Hilbert-space dimension d.
-    tol : float
-        Relative error allowed per window for every ket.
-    m_max : int
-        Largest Krylov basis per ket (memory (m_max + 1)·b·d complex numbers).
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.linalg as sla
-    >>> H = np.diag([0.0, 1.0, 3.0]) + 0.2
-    >>> v = np.ones((1, 3)) / np.sqrt(3)
-    >>> prop = LanczosPropagator(lambda x: x @ H.T, 3)
-    >>> t_end, v_end = prop.cover(v, 0.0, 2.0, lambda window: None)
-    >>> bool(np.allclose(v_end[0], sla.expm(-2j * H) @ v[0], atol=1e-12))
-    True
-    """
-
-    def __init__(self, apply: Apply, dim: int, *, tol: float = DEFAULT_TOL, m_max: int = 30):
-        self.apply = apply
-        self.dim = int(dim)
-        self.tol = float(tol)
-        self.m_max = int(max(2, min(m_max, self.dim)))
-        self.matvecs = 0
-        self.windows = 0
-        self._V: np.ndarray | None = None
-
-    @single_blas_thread
-    def cover(
-        self,
-        v0: np.ndarray,
-        t_start: float,
-        t_end: float,
-        on_window: Callable[[Window], None],
-    ) -> tuple[float, np.ndarray]:
-        """Windows from ``t_start`` until ``t_end``; ``on_window`` is called for each.
-
-        Returns the time reached (= ``t_end``) and the block of kets there.
-        """
-        v = np.array(v0, dtype=complex, ndmin=2, copy=True)
-        t = float(t_start)
-        while True:
-            win = self._window(v, t, float(t_end))
-            on_window(win)
-            v = win.kets(np.array([win.t1]))[0]
-            t = win.t1
-            if t >= t_end:
-                return t, v
-
-    def _basis(self, b: int, d: int) -> np.ndarray:
-        shape = (b, self.m_max + 1, d)
-        if self._V is None or self._V.shape != shape:
-            self._V = None
-            self._V = np.empty(shape, dtype=complex)
-        return self._V
-
-    def _errors(
-        self,
-        alpha: np.ndarray,
-        beta: np.ndarray,
-        sizes: np.ndarray,
-        done: np.ndarray,
-        taus: np.ndarray,
-    ) -> np.ndarray:
-        """Max over kets of ‖y_k(τ) − y_{k−1}(τ)‖ (0 for exact kets)."""
-        err = np.zeros(np.size(taus))
-        for c in np.flatnonzero(~done):
-            k = int(sizes[c])
-            if k < 2:
-                return np.ones(np.size(taus))
-            y = _coef_from(alpha[:k, c], beta[: k - 1, c], taus)
-            y[: k - 1] -= _coef_from(alpha[: k - 1, c], beta[: k - 2, c], taus)
-            err = np.maximum(err, np.linalg.norm(y, axis=0))
-        return err
-
-    def _window(self, v: np.ndarray, t0: float, t_end: float) -> Window:
-        self.windows += 1
-        b, d = v.shape
-        norms = np.linalg.norm(v, axis=1)
-        live = norms > 0
-        V = self._basis(b, d)
-        V[:, 0] = 0.0
-        V[live, 0] = v[live] / norms[live, None]
-        m = self.m_max
-        alpha = np.zeros((m, b))
-        beta = np.zeros((m, b))
-        done = ~live
-        sizes = np.ones(b, np.int64)
-        reorth = d <= REORTH_MAX_DIM
-        need = np.array([t_end - t0])
-        resid = np.zeros((b, d), complex)
-        x = np.empty((b, d), complex)
-        for j in range(m):
-            k = j + 1
-            x[...] = V[:, j]
-            w = np.ascontiguousarray(self.apply(x), dtype=complex)
-            self.matvecs += 1
-            for c in np.flatnonzero(~done):
-                wc = w[c]  # BLAS level 1 in place: no temporaries of size d
-                a = float(blas.zdotc(V[c, j], wc).real)
-                blas.zaxpy(V[c, j], wc, a=-a)
-                if j:
-                    blas.zaxpy(V[c, j - 1], wc, a=-beta[j - 1, c])
-                if reorth:
-                    Vc = V[c, :k]
-                    wc -= np.conj(Vc @ np.conj(wc)) @ Vc
-                bn = float(blas.dznrm2(wc))
-                alpha[j, c], beta[j, c] = a, bn
-                sizes[c] = k
-                scale = max(1.0, float(np.max(np.abs(alpha[:k, c]))))
-                if bn <= 1e-13 * scale or k == d:
-                    done[c] = True  # invariant subspace: exact for every τ
-                    resid[c] = 0.0
-                else:
-                    np.multiply(wc, 1.0 / bn, out=V[c, k])
-            if done.all() or (
-                k >= 2 and self._errors(alpha, beta, sizes, done, need)[0] <= self.tol
-            ):
-                break
-        for c in np.flatnonzero(~done):
-            resid[c] = w[c]
-        if done.all() or self._errors(alpha, beta, sizes, done, need)[0] <= self.tol:
-            t1 = t_end
-        else:
-            t1 = t0 + self._valid_span(alpha, beta, sizes, done, t_end - t0)
-        columns = [
-            Column(
-                float(norms[c]),
-                alpha[: sizes[c], c].copy(),
-                beta[: sizes[c] - 1, c].copy(),
-                bool(done[c]),
-            )
-            for c in range(b)
-        ]
-        return Window(t0, t1, columns, V, resid)
-
-    def _valid_span(
-        self, alpha: np.ndarray, beta: np.ndarray, sizes: np.ndarray, done: np.ndarray, hi: float
-    ) -> float:
-        """Largest τ < hi with every ket's error estimate ≤ tol (bisection, then checked)."""
-        lo = 0.0
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if self._errors(alpha, beta, sizes, done, np.array([mid]))[0] <= self.tol:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo <= 1e-9 * hi:
-                break
-        if lo <= 0.0:
-            raise RuntimeError(  # pragma: no cover - needs a Krylov basis of one vector
-                "Lanczos propagation made no progress; increase the Krylov basis size"
-            )
-        # the estimate is not always monotone in τ: stop before any violation below lo
-        grid = lo * np.arange(1, 33) / 32
-        bad = np.flatnonzero(self._errors(alpha, beta, sizes, done, grid) > self.tol)
-        if bad.size:
-            lo = float(grid[bad[0] - 1]) if bad[0] > 0 else lo / 64
-        return lo
-
-
-class _Sectors:
-    """Eigenspaces of a counting observable: labels per basis row (diagonal) or Q†."""
-
-    def __init__(self, op: Any, dim: int, basis: Eigenbasis | None = None) -> None:
-        self.Qh: np.ndarray | None = None
-        self.basis = basis
-        if basis is not None:  # given by the user: ψ ↦ Q†ψ, then sorted by eigenvalue
-            order = np.argsort(basis.values, kind="stable")
-            starts = eigenspaces(basis.values[order], rtol=DEGENERACY_RTOL)
-        elif is_diagonal(op):
-            diag = _diagonal(op)
-            order = np.argsort(diag, kind="stable")
-            starts = eigenspaces(diag[order], rtol=DEGENERACY_RTOL)
-        else:
-            vals, Q = sla.eigh(to_dense(op), driver="evd", check_finite=False)
-            order = np.arange(dim)
-            starts = eigenspaces(vals, rtol=DEGENERACY_RTOL)
-            self.Qh = np.ascontiguousarray(Q.conj().T)
-        self.order = order
-        self.bounds = np.append(starts, dim)
-        self.count = int(starts.size)
-
-    def window_data(self, V: np.ndarray, resid: np.ndarray) -> dict[str, np.ndarray]:
-        """What the Fisher information of one window needs, whichever form is cheaper.
-
-        Few sectors (diagonal O0): M_i = V†Π_iV (nsec, k, k), u_i = V†Π_i r (nsec, k) and
-        ‖Π_i r‖² (nsec,), so that each time costs O(nsec k²). Many sectors (a densely
-        diagonalised O0): the basis in O0's eigenbasis X (k, d) and r there, O(d k).
-        """
-        if self.basis is not None:
-            X = self.basis.coefficients(V.T)[self.order].T
-            R = self.basis.coefficients(resid)[self.order]
-        elif self.Qh is None:
-            X = V[:, self.order]
-            R = resid[self.order]
-        else:
-            X = V @ self.Qh.T
-            R = self.Qh @ resid
-        k = V.shape[0]
-        if self.count * k > X.shape[1]:
-            return {"X": np.ascontiguousarray(X.T), "R": R}
-        M = np.empty((self.count, k, k), complex)
-        u = np.empty((self.count, k), complex)
-        r = np.empty(self.count)
-        for i in range(self.count):
-            sl = slice(self.bounds[i], self.bounds[i + 1])
-            Xi = X[:, sl]
-            M[i] = Xi.conj() @ Xi.T
-            u[i] = Xi.conj() @ R[sl]
-            r[i] = float(np.vdot(R[sl], R[sl]).real)
-        return {"M": M, "u": u, "r": r}
-
-    def terms(
-        self, data: dict[str, np.ndarray], y: np.ndarray, hy: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """p_i, Im⟨ψ|Π_i Hψ⟩ and ‖Π_i Hψ‖² for coefficient columns y (k, n), hy = T y."""
-        yk = y[-1]
-        if "X" in data:
-            c = data["X"] @ y  # (d, n): ψ in O0's eigenbasis
-            hc = data["X"] @ hy + data["R"][:, None] * yk
-            starts = self.bounds[:-1]
-            p = np.add.reduceat(np.abs(c) ** 2, starts, axis=0)
-            z = np.add.reduceat(np.imag(c.conj() * hc), starts, axis=0)
-            lim = np.add.reduceat(np.abs(hc) ** 2, starts, axis=0)
-            return p, z, lim
-        M, u, r = data["M"], data["u"], data["r"]
-        My = M @ y  # (nsec, k, n)
-        MHy = M @ hy
-        p = np.real(np.sum(y.conj() * My, axis=1))
-        uy = (u.conj() @ y).conj()  # y†u_i
-        z = np.imag(np.sum(My.conj() * hy, axis=1) + uy * yk)
-        lim = (
-            np.real(np.sum(hy.conj() * MHy, axis=1))
-            + 2 * np.real((u @ hy.conj()) * yk)
-            + np.abs(yk) ** 2 * r[:, None]
-        )
-        return p, z, lim
-
-
-@dataclass
 class _WinData:
     """What the engine keeps of one window."""
 
@@ -443,14 +86,6 @@ class _WinData:
     grams: dict[str, np.ndarray]
     f0: np.ndarray
     sectors: dict[Observable, tuple[dict[str, np.ndarray], np.ndarray]]
-
-
-def _diagonal(op: Any) -> np.ndarray:
-    if _is_lazy(op) and hasattr(op, "diagonal"):
-        return np.real(op.diagonal())
-    if sp.issparse(op):
-        return np.real(sp.csr_array(op).diagonal())
-    return np.real(np.diag(np.asarray(op)))
 
 
 def _basis_size(dim: int, b: int, budget: float) -> int:
@@ -511,7 +146,7 @@ class KrylovEngine(Engine):
         if why is not None:
             raise EngineError(f"engine 'krylov' cannot run this battery: {why}; use 'dense'")
         _checks.check_memory(
-            f"the Krylov engine for dimension {_fmt_dim(battery.dim)}",
+            f"the Krylov engine for dimension {format_dim(battery.dim)}",
             self.memory_estimate(battery, 1),
         )
         self.d = int(battery.dim)
@@ -520,19 +155,19 @@ class KrylovEngine(Engine):
         self._apply_h = applier(battery.H)
         self._apply = {"work": applier(battery.H0), "power": applier(battery.P0)}
         self._diag = {
-            w: (_diagonal(op) if is_diagonal(op) else None)
+            w: (operator_diagonal(op) if is_diagonal(op) else None)
             for w, op in (("work", battery.H0), ("power", battery.P0))
         }
         if battery.is_ket:
             psi = np.asarray(battery.state, dtype=complex)
-        elif _is_lazy(battery.state):
+        elif is_lazy(battery.state):
             psi = np.asarray(to_dense(battery.state), dtype=complex).reshape(-1)
         else:
             _, vecs = battery.ensemble()
             psi = vecs[:, 0]
         self.psi0 = psi / np.linalg.norm(psi)
         self.m = _basis_size(self.d, 3, basis_budget)  # Krylov vectors per ket
-        self._sector_cache: dict[str, _Sectors | None] = {}
+        self._sector_cache: dict[str, Sectors | None] = {}
         self._windows: list[_WinData] = []
         self._tail: tuple[float, np.ndarray] | None = None
         o_psi = {w: self._apply_op(w, self.psi0[None, :])[0] for w in OBSERVABLES}
@@ -565,7 +200,7 @@ class KrylovEngine(Engine):
         for op in (battery.H, battery.H0, battery.P0):
             if sp.issparse(op):
                 ops += 12 * int(op.nnz)  # type: ignore[union-attr]
-            elif not _is_lazy(op):
+            elif not is_lazy(op):
                 ops += 16 * int(d) * int(d)
             else:
                 ops += 16 * int(d)
@@ -577,16 +212,16 @@ class KrylovEngine(Engine):
             return np.asarray(X * diag)
         return _apply_rows(self._apply[which], X)
 
-    def _sectors(self, which: Observable) -> _Sectors | None:
+    def _sectors(self, which: Observable) -> Sectors | None:
         if which not in self._sector_cache:
             op = self.battery.H0 if which == "work" else self.battery.P0
             basis = self.battery.eigenbases.get(which)
             if basis is not None or self._diag[which] is not None or self.d <= self.eig_max_dim:
-                self._sector_cache[which] = _Sectors(op, self.d, basis)
+                self._sector_cache[which] = Sectors(op, self.d, basis)
             else:
                 name = "W0 = H0" if which == "work" else "P0"
                 self._sector_cache[which] = None
-                self.notes[f"{which}_fisher"] = (
+                self.notes[var_name(which, "fisher")] = (
                     f"the Krylov engine needs the eigenspaces of {name}: it is not diagonal "
                     f"in the computational basis and dimension {self.d} > eig_max_dim = "
                     f"{self.eig_max_dim} is too large to diagonalise it; pass its eigenbasis "
@@ -763,12 +398,3 @@ class KrylovEngine(Engine):
             prop = LanczosPropagator(self._apply_h, self.d, tol=self.tol, m_max=self.m)
             prop.cover(self.psi0[None, :], 0.0, t_end, on_window)
         return np.ones(1), out[:, :, None]
-
-
-def _fmt_dim(d: int) -> str:
-    """A dimension for messages: 2^n for huge powers of two (str() of 2^(10^6) fails)."""
-    if d > 1 << 64 and d & (d - 1) == 0:
-        return f"2^{d.bit_length() - 1}"
-    if d > 1 << 64:
-        return f"about 2^{d.bit_length() - 1}"
-    return str(d)

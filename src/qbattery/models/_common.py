@@ -9,7 +9,10 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
+from qbattery._checks import check_int, check_real
 from qbattery.errors import InvalidInputError
+
+__all__ = ["cached_model", "check_int", "check_real", "ground_product_state"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -20,29 +23,6 @@ def ground_product_state(n: int) -> np.ndarray:
     psi = np.zeros(1 << n, dtype=complex)
     psi[0] = 1.0
     return psi
-
-
-def check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
-    """Validate an integer model parameter."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidInputError(f"`{name}` must be an integer, got {value!r}")
-    v = int(value)
-    if v < minimum or (maximum is not None and v > maximum):
-        upper = f" and ≤ {maximum}" if maximum is not None else ""
-        raise InvalidInputError(f"`{name}` must be ≥ {minimum}{upper}, got {v}")
-    return v
-
-
-def check_real(name: str, value: object, *, positive: bool = False) -> float:
-    """Validate a real model parameter."""
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"`{name}` must be a real number, got {value!r}") from exc
-    if not np.isfinite(v) or (positive and v <= 0):
-        kind = "a positive finite" if positive else "a finite"
-        raise InvalidInputError(f"`{name}` must be {kind} number, got {value!r}")
-    return v
 
 
 def cached_model(func: Callable[P, R]) -> Callable[P, R]:

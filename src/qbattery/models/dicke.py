@@ -33,6 +33,7 @@ from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
 from qbattery.models._common import cached_model, check_int, check_real
 from qbattery.models._literature import strict_parameters
+from qbattery.models.cavity_check import top_population
 from qbattery.states import gibbs_state
 
 #: default tolerance on the population of the highest kept Fock level (observables then
@@ -43,15 +44,6 @@ _AUTO_DIM_MAX = 300_000
 #: while the top Fock level holds more than this, the cutoff lies inside the bulk of the
 #: photon distribution and the automatic n_max grows by 50 % per round (else by 25 %)
 _BULK_POPULATION = 1e-6
-#: fewest time points of the truncation check on [0, t_max] (4 per unit of ω_a + ω_c)
-_CHECK_POINTS = 201
-#: the truncation check diagonalises H densely up to this dimension (else Lanczos)
-_DENSE_CHECK_MAX = 1500
-#: Lanczos propagation of the truncation check: relative error per window, basis size,
-#: kets propagated together (a mixed state is propagated in batches of its eigenvectors)
-_LANCZOS_TOL = 1e-12
-_LANCZOS_M = 30
-_LANCZOS_BATCH = 4
 
 
 def _basis(N: int, n_max: int, parity: int | None, total: int | None) -> np.ndarray:
@@ -126,71 +118,6 @@ def _cell_gibbs(
     return gibbs
 
 
-def _top_population(
-    H: sp.csr_array, state: np.ndarray, top: np.ndarray, t_max: float, frequency: float
-) -> tuple[float, float]:
-    """max over t ∈ [0, t_max] of the population of the ``top`` basis states, and when.
-
-    Dense eigendecomposition up to ``_DENSE_CHECK_MAX`` states; above, matrix-free
-    Lanczos propagation (:class:`~qbattery.engines.krylov.LanczosPropagator`, the Krylov
-    engine's propagator) with dense output: each window's basis gives the top amplitudes
-    at every grid time inside it, so nothing of size d × d is formed.
-    """
-    if state.ndim == 1:
-        vecs, weights = state[:, None], np.ones(1)
-    else:
-        w, v = np.linalg.eigh((state + state.conj().T) / 2)
-        keep = w > 1e-14
-        vecs, weights = v[:, keep], w[keep]
-    times = np.linspace(0.0, t_max, max(_CHECK_POINTS, ceil(4 * t_max * frequency)))
-    if H.shape[0] <= _DENSE_CHECK_MAX:
-        E, V = np.linalg.eigh(H.toarray())
-        coef = V.conj().T @ vecs  # (d, r)
-        Vtop = V[top]  # (ntop, d)
-        pop = np.array(
-            [
-                np.sum(np.abs(Vtop @ (np.exp(-1j * E * t)[:, None] * coef)) ** 2 @ weights)
-                for t in times
-            ]
-        )
-    else:
-        pop = _top_population_lanczos(H, vecs, weights, top, times)
-    i = int(np.argmax(pop))
-    return float(pop[i]), float(times[i])
-
-
-def _top_population_lanczos(
-    H: sp.csr_array, vecs: np.ndarray, weights: np.ndarray, top: np.ndarray, times: np.ndarray
-) -> np.ndarray:
-    """Σ_k w_k ‖Π_top e^{−iHt} v_k‖² at ``times`` (increasing from 0) by Lanczos windows."""
-    from qbattery.engines.krylov import LanczosPropagator, applier
-
-    d = H.shape[0]
-    pop = np.zeros(times.size)
-    apply = applier(H)
-    for lo in range(0, vecs.shape[1], _LANCZOS_BATCH):
-        block = np.ascontiguousarray(vecs[:, lo : lo + _LANCZOS_BATCH].T)  # (b, d)
-        w = weights[lo : lo + _LANCZOS_BATCH]
-        part = np.zeros(times.size)
-
-        def on_window(win: Any, w: np.ndarray = w, part: np.ndarray = part) -> None:
-            sel = np.flatnonzero((times >= win.t0) & (times <= win.t1))
-            if not sel.size:
-                return
-            taus = times[sel] - win.t0
-            acc = np.zeros(sel.size)
-            for c, col in enumerate(win.columns):
-                if col.norm > 0:
-                    amp = col.coef(taus).T @ win.rows(c)[:, top]  # (n, ntop)
-                    acc += w[c] * np.sum(np.abs(amp) ** 2, axis=1)
-            part[sel] = acc  # a time on a window edge is set twice, to the same value
-
-        prop = LanczosPropagator(apply, d, tol=_LANCZOS_TOL, m_max=_LANCZOS_M)
-        prop.cover(block, 0.0, float(times[-1]), on_window)
-        pop += part
-    return pop
-
-
 def _truncation_error(
     n_max: int, pop: float, when: float, t_max: float, tol: float, extra: str = ""
 ) -> InvalidInputError:
@@ -221,7 +148,7 @@ def _check_truncation(
     frequency: float,
 ) -> float:
     top = np.flatnonzero(basis[:, 0] == n_max)
-    pop, when = _top_population(H, state, top, t_max, frequency)
+    pop, when = top_population(H, state, top, t_max, frequency)
     if pop > tol:
         raise _truncation_error(n_max, pop, when, t_max, tol)
     return pop
@@ -372,7 +299,7 @@ def dicke(
         state[int(np.flatnonzero((basis[:, 0] == n_photons) & (basis[:, 1] == 0))[0])] = 1.0
         H = sp.csr_array(H0 + HC)
         levels = np.flatnonzero(basis[:, 0] == n_max)
-        top, when = _top_population(H, state, levels, t_max, frequency)
+        top, when = top_population(H, state, levels, t_max, frequency)
         if top <= tol:
             break
         bigger = ceil((1.5 if top > _BULK_POPULATION else 1.25) * n_max) + 2

@@ -10,12 +10,13 @@ from qbattery.battery import Battery
 from qbattery.eigenbasis import Eigenbasis
 from qbattery.ergotropy import uniform_field_spectrum
 from qbattery.models._common import cached_model, check_int, check_real
+from qbattery.numerics.kbody import kbody_blocks as block_counts
 from qbattery.operators import PauliSum, ProductState
 
 
 def kbody_blocks(N: int, k: int) -> list[list[int]]:
     """Blocks of the k-body model: ⌊N/k⌋ blocks of k sites, then a remainder block."""
-    n, r = divmod(N, k)
+    n, r = block_counts(N, k)
     blocks = [list(range(j * k, (j + 1) * k)) for j in range(n)]
     if r:
         blocks.append(list(range(n * k, N)))

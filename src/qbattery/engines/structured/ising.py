@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from qbattery import _checks
+from qbattery._dataset import POWER_FISHER, WORK_FISHER
 from qbattery.engines.base import Moments, Observable, ObservableMoments
 from qbattery.engines.structured.lightcone import (
     cov_poly,
@@ -217,14 +218,14 @@ class IsingPaperSolver:
     def _work_information(self) -> Any:
         N, s, L = self.N, self.s, self.L
         if 2 ** (s - 1) > WORK_MAX_STATES:
-            self.notes["work_fisher"] = (
+            self.notes[WORK_FISHER] = (
                 f"the work sectors of ising(N={N}, s={s}) need a transfer matrix with "
                 f"2^{s - 1} states (limit {WORK_MAX_STATES}); use engine='dense' for small N"
             )
             return None
         cost = 2 ** (s - 1) * L * N
         if cost > self.work_max_cost:
-            self.notes["work_fisher"] = (
+            self.notes[WORK_FISHER] = (
                 f"the work bound of ising(N={N}, s={s}) needs transfer-matrix runs of "
                 f"2^{s - 1}·L·N = {cost:.2g} operations each (limit {self.work_max_cost:.2g}, "
                 "about a minute in all); NaN here, raise work_max_cost or use a smaller N"
@@ -247,7 +248,7 @@ class IsingPaperSolver:
     def _power_information(self) -> Any:
         dim = 2 ** min(self.L, 64)
         if self.L > 64 or dim > self.power_max_dim:
-            self.notes["power_fisher"] = (
+            self.notes[POWER_FISHER] = (
                 f"the power bound needs the eigenspaces of P0 on the {_dim_text(self.L)}-"
                 f"dimensional window space of ising(N={self.N}, s={self.s}) (limit "
                 f"{self.power_max_dim}); NaN here, use a smaller N or engine='dense'"

@@ -32,7 +32,7 @@ the blocks, so e^{Z(χ, t)} is a product over blocks and Z(χ, t) = Σ_j Z_j(χ,
 cumulant is the sum of the blocks' cumulants, κ_n = ⌊N/k⌋ κ_n^{(k)} + κ_n^{(r)}. A
 block's Z_j involves only its invariant two-level subspace, where it is the single
 qubit of App. D with ω0 → mω0 and Ω0 → Ω_k (the operators above); its cumulants come
-from the dense engine's generating function (``DenseEngine.counting_cumulants``) on
+from the dense engine's generating function (``DenseEngine.counting_moments``) on
 that two-level battery (:func:`block_battery`), so there is one implementation of
 Eq. (A2) and the structured cost does not depend on N.
 """
@@ -44,10 +44,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qbattery.battery import Battery
 from qbattery.engines.base import Moments, Observable, ObservableMoments
+from qbattery.numerics.cumulants import cumulants_from_moments
+from qbattery.numerics.kbody import block_count, block_sum_squares, kbody_blocks
 
 if TYPE_CHECKING:
-    from qbattery.battery import Battery
     from qbattery.engines.dense import DenseEngine
 
 
@@ -65,9 +67,16 @@ def block_battery(m: int, omega0: float, Omega_k: float) -> Battery:
     >>> bat.dim, bat.params["omega0"], bat.params["Omega0"]
     (2, 3.0, 0.25)
     """
-    from qbattery.models import single_qubit
-
-    return single_qubit(m * omega0, Omega_k)
+    w, Om = float(m * omega0), float(Omega_k)
+    H0 = -(w / 2) * np.diag([1.0, -1.0])
+    return Battery(
+        H0,
+        Om * np.array([[0.0, 1.0], [1.0, 0.0]]) - H0,
+        np.array([1.0, 0.0], dtype=complex),
+        name="single_qubit",
+        params={"omega0": w, "Omega0": Om},
+        structure={"family": "kbody", "N": 1, "k": 1, "omega0": w, "Omega0": Om},
+    )
 
 
 class KBodySolver:
@@ -90,16 +99,15 @@ class KBodySolver:
         self.omega0 = float(structure["omega0"])
         self.Omega0 = float(structure["Omega0"])
         self.Omega_k = self.k / self.N * self.Omega0
-        n, r = divmod(self.N, self.k)
         #: number of blocks and Σ_j m_j² (exact integers)
-        self.blocks = n + (1 if r else 0)
-        self.q2 = n * self.k**2 + r**2
+        self.blocks = block_count(self.N, self.k)
+        self.q2 = block_sum_squares(self.N, self.k)
         self.notes: dict[str, str] = {}
         self._block_engines: dict[int, DenseEngine] = {}
 
     def block_sizes(self) -> list[tuple[int, int]]:
         """Distinct block sizes m and how many blocks have them: [(k, ⌊N/k⌋), (r, 1)]."""
-        n, r = divmod(self.N, self.k)
+        n, r = kbody_blocks(self.N, self.k)
         return [(m, count) for m, count in ((self.k, n), (r, 1)) if m and count]
 
     def _block_engine(self, m: int) -> DenseEngine:
@@ -116,14 +124,14 @@ class KBodySolver:
         """Cumulants κ_1…κ_order (order, nt) of one block of m spins (Eq. A2).
 
         The dense engine's cumulants of the block's two-level battery, from its moments
-        about the block's exact mean (``Engine.counting_cumulants``).
+        about the block's exact mean (:func:`qbattery.numerics.cumulants_from_moments`).
         """
         t = np.asarray(times, dtype=float)
         eng = self._block_engine(m)
         center = eng.moments(t).observable(which).mean
-        kappa = eng.counting_cumulants(t, which, order, center=center)
-        assert kappa is not None  # the dense engine has full counting statistics
-        return kappa
+        raw = eng.counting_moments(t, which, order, center=center)
+        assert raw is not None  # the dense engine has full counting statistics
+        return cumulants_from_moments(raw, center=center)
 
     def cumulants(self, times: np.ndarray, which: Observable, order: int) -> np.ndarray:
         """κ_1…κ_order (order, nt) of 𝒪_t: Σ over distinct block sizes of count × κ_block.

@@ -36,8 +36,8 @@ import numpy as np
 import scipy.fft
 import scipy.sparse as sp
 
-from qbattery.bounds import speed_angle
 from qbattery.engines.dense import eigenspaces
+from qbattery.numerics.quadrature import speed_angle
 
 #: relative size (to max I) of the last Chebyshev coefficients of a converged panel
 _CHEB_RTOL = 1e-12
@@ -349,7 +349,7 @@ def quarter_period_angle(
     """θ_t = ∫_0^t √I/2 (Eq. 5) for I(t) = F(|g|t) with F π-periodic, even about π/2.
 
     ``information(x)`` gives I at x = |g|t ∈ [0, π/2]. √I/2 is integrated there
-    adaptively (:func:`qbattery.bounds.speed_angle`) and continued: θ over each further
+    adaptively (:func:`qbattery.numerics.quadrature.speed_angle`) and continued: θ over each further
     quarter period adds the same total, mirrored. With ``interpolate`` (for costly,
     smooth I) the integrand comes from a :class:`PiecewiseChebyshev` interpolant of I
     built from few exact evaluations; without it, from ``information`` itself.
