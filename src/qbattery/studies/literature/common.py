@@ -33,7 +33,7 @@ class Check:
     Examples
     --------
     >>> import xarray as xr
-    >>> row = Check("demo", "A. Author (2020)", "P grows", "as written", "P = 2", True, xr.Dataset())
+    >>> row = Check("demo", "A. Author", "P grows", "as written", "P = 2", True, xr.Dataset())
     >>> row.verdict
     'holds'
     """
