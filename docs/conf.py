@@ -186,7 +186,7 @@ html_theme_options["icon_links"] = [
 #: toctrees; a docs/*.md guide that is not listed is appended, so no guide is ever orphaned.
 FEATURE_GUIDES = ["engines", "scaling", "sweeps", "beyond", "cli"]
 #: top-level pages placed explicitly by index.md
-SITE_PAGES = {"index", "getting-started", "concepts", "readings", "changelog"}
+SITE_PAGES = {"index", "getting-started", "concepts", "readings", "changelog", "architecture"}
 _FEATURE_MARK = "% feature guides (filled in by conf.py)"
 _API_MARK = ".. API pages (filled in by conf.py)"
 _OPTIONAL_RE = re.compile(
@@ -269,6 +269,9 @@ MATH_FRAGMENTS = {
     "<H0>_t − E_passive": r"\langle H_0\rangle_t - E_\mathrm{passive}",
     "W_t − W_0": r"W_t - W_0",
     "P_t − P_0": r"P_t - P_0",
+    "<ΔE_t + Q_t>": r"\langle\Delta E_t + Q_t\rangle",
+    "<Q_t>": r"\langle Q_t\rangle",
+    "(ΔQ_t)^2": r"(\Delta Q_t)^2",
     "(ΔW_t)^2": r"(\Delta\mathcal{W}_t)^2",
     "(ΔP_t)^2": r"(\Delta\mathcal{P}_t)^2",
     "f(W_0, W_t)": r"f(W_0, W_t)",
@@ -411,7 +414,24 @@ def _documentable(mod: object, name: str, obj: object) -> bool:
         return True
     if inspect.ismodule(obj) or name.startswith("_"):
         return False
-    return name in _attr_docs(mod.__name__)  # type: ignore[attr-defined]
+    return _data_home(mod, name, obj) is not None
+
+
+def _data_home(mod: object, name: str, obj: object) -> str | None:
+    """The module whose ``#:`` comment documents the data ``name`` that ``mod`` makes
+    public: ``mod`` itself, or for a package the submodule that defines it
+    (``qbattery.studies.reproduce.settings`` for ``reproduce.QUICK``)."""
+    modname = mod.__name__  # type: ignore[attr-defined]
+    if name in _attr_docs(modname):
+        return modname  # type: ignore[no-any-return]
+    for sub in pkgutil.walk_packages(getattr(mod, "__path__", []), modname + "."):
+        module = sub.name
+        if (
+            name in _attr_docs(module)
+            and getattr(importlib.import_module(module), name, None) is obj
+        ):
+            return module
+    return None
 
 
 def _public_objects(mod: object) -> list[str]:
@@ -513,8 +533,11 @@ def _write_api_pages() -> list[str]:
             if id(obj) not in seen:
                 seen.add(id(obj))
                 top = hasattr(qbattery, name) and getattr(qbattery, name) is obj
+                home = modname
+                if not (inspect.isclass(obj) or inspect.isroutine(inspect.unwrap(obj))):
+                    home = _data_home(mod, name, obj) or modname  # its ``#:`` comment
                 pages.setdefault(modname, []).append(
-                    f"qbattery.{name}" if top else f"{modname}.{name}"
+                    f"qbattery.{name}" if top else f"{home}.{name}"
                 )
     pages["qbattery"] = [f"qbattery.{n}" for n, o in objects(qbattery) if id(o) not in seen]
 
@@ -637,15 +660,53 @@ def _resolve_unqualified(app: object, env: object, node: object, contnode: objec
         return None
     node["refspecific"] = True  # type: ignore[index]
     domain = env.get_domain("py")  # type: ignore[attr-defined]
-    return domain.resolve_xref(  # type: ignore[no-any-return]
-        env,
-        node["refdoc"],  # type: ignore[index]
-        app.builder,  # type: ignore[attr-defined]
-        node["reftype"],  # type: ignore[index]
-        node["reftarget"],  # type: ignore[index]
-        node,
-        contnode,
-    )
+
+    def resolve(target: str) -> object:
+        return domain.resolve_xref(
+            env,
+            node["refdoc"],  # type: ignore[index]
+            app.builder,  # type: ignore[attr-defined]
+            node["reftype"],  # type: ignore[index]
+            target,
+            node,
+            contnode,
+        )
+
+    found = resolve(node["reftarget"])  # type: ignore[index]
+    if found is None:
+        # a full name by where the object is defined (``qbattery.numerics.quadrature.
+        # speed_angle``): the page that documents that same object under another name
+        other = _documented_as(node["reftarget"], domain.objects)  # type: ignore[index]
+        if other is not None:
+            found = resolve(other)
+    return found
+
+
+def _lookup(dotted: str) -> object:
+    """The object a full dotted name refers to, or a fresh ``object()`` if none."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return object()
+        return obj
+    return object()
+
+
+def _documented_as(target: str, objects: dict[str, object]) -> str | None:
+    """The one documented name of the object ``target`` names, if it has one."""
+    if not target.startswith("qbattery."):
+        return None
+    obj = _lookup(target)
+    leaf = "." + target.rsplit(".", 1)[-1]
+    names = [n for n in objects if n.endswith(leaf) and n != target and _lookup(n) is obj]
+    return names[0] if len(names) == 1 else None
 
 
 #: pages whose ```python blocks run at build time, their printed output shown below each
@@ -705,6 +766,200 @@ def _fill_repository(app: object, docname: str, source: list[str]) -> None:
     source[0] = source[0].replace("@REPOSITORY@", REPOSITORY)
 
 
+# -- API reference: defaults and allowed values from the code, links from returned Datasets
+_SECTION = re.compile(r"^\s*-{3,}\s*$")
+_SET_TYPE = re.compile(r"\{[^{}]*\}")
+
+
+def _sections(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Numpydoc section name -> (first line after its dashes, end), in ``lines``."""
+    heads = [
+        i
+        for i in range(len(lines) - 1)
+        if lines[i].strip() and _SECTION.match(lines[i + 1]) and not _SECTION.match(lines[i])
+    ]
+    return {
+        lines[h].strip(): (h + 2, heads[k + 1] if k + 1 < len(heads) else len(lines))
+        for k, h in enumerate(heads)
+    }
+
+
+def _literal_values(annotation: object) -> list[object] | None:
+    """The values a ``Literal[...]`` (also inside ``X | None``) annotation allows."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return list(typing.get_args(annotation))
+    if origin is typing.Union or origin is types.UnionType:
+        values: list[object] = []
+        literal = False
+        for arg in typing.get_args(annotation):
+            if arg is type(None):
+                values.append(None)
+                continue
+            inner = _literal_values(arg)
+            if inner is None:
+                return None  # a union with a non-literal type: no closed list
+            literal = True
+            values += inner
+        return values if literal else None
+    return None
+
+
+def _signature_info(obj: object) -> dict[str, tuple[object, list[object] | None]]:
+    """Parameter name -> (default or ``inspect.Parameter.empty``, allowed values or None).
+
+    Allowed values come from ``Literal[...]`` annotations and, for ``engine``, from the
+    engine registry (every registered engine and ``"auto"``), so they cannot drift.
+    """
+    import typing
+
+    from qbattery.engines import REGISTRY
+
+    target = obj.__init__ if inspect.isclass(obj) else obj  # type: ignore[misc]
+    try:
+        sig = inspect.signature(obj)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return {}
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:  # an annotation that only exists for type checkers
+        hints = {}
+    info: dict[str, tuple[object, list[object] | None]] = {}
+    for name, param in sig.parameters.items():
+        allowed = _literal_values(hints[name]) if name in hints else None
+        engine_name = hints.get(name) is str or isinstance(param.default, str)
+        if name == "engine" and allowed is None and engine_name:
+            allowed = ["auto", *REGISTRY]
+        info[name] = (param.default, allowed)
+    return info
+
+
+def _literal(value: object) -> str:
+    text = repr(value)
+    return f"``{text}``" if len(text) <= 60 else f"``{text[:57]}...``"
+
+
+def _add_defaults(
+    app: object, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
+    """After each parameter's description: its default and the values it allows.
+
+    Read from the signature (defaults, ``Literal[...]`` annotations) and from the engine
+    registry (``engine``), so that the API reference lists them as the code has them. A
+    ``{...}`` set in the type of such a parameter is replaced by the generated one.
+    Runs before numpydoc (priority 400), on the docstring as written.
+    """
+    if what not in ("function", "method", "class") or not callable(obj):
+        return
+    bounds = _sections(lines).get("Parameters")
+    info = _signature_info(obj)
+    if bounds is None or not info:
+        return
+    start, end = bounds
+    entries = [
+        i
+        for i in range(start, end)
+        if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) == 0
+    ]
+    for k in reversed(range(len(entries))):  # from the bottom, so inserts keep indices
+        i = entries[k]
+        stop = entries[k + 1] if k + 1 < len(entries) else end
+        head, _, kind = lines[i].partition(" : ")
+        names = [n.strip().lstrip("*") for n in head.split(",")]
+        if len(names) != 1 or names[0] not in info:
+            continue
+        default, allowed = info[names[0]]
+        stale = _SET_TYPE.search(kind)
+        listed = allowed is not None and stale is not None
+        if allowed is not None and stale is not None:
+            choices = "{" + ", ".join(repr(v) for v in allowed if v is not None) + "}"
+            lines[i] = f"{head} : {kind[: stale.start()]}{choices}{kind[stale.end() :]}"
+        facts = []
+        if default is not inspect.Parameter.empty:
+            facts.append(f"Default: {_literal(default)}.")
+        if allowed is not None and not listed:
+            facts.append("One of " + ", ".join(_literal(v) for v in allowed) + ".")
+        if not facts:
+            continue
+        last = stop
+        while last > i + 1 and not lines[last - 1].strip():
+            last -= 1
+        indent = "    "
+        if last > i + 1:
+            body = lines[last - 1]
+            indent = body[: len(body) - len(body.lstrip())] or indent
+        lines[last:last] = [indent + " ".join(facts)]
+
+
+#: what a returned Dataset's Returns entry links to
+_DATASET_RETURN = re.compile(r"\b(xarray\.|xr\.)?Dataset\b")
+
+
+def _link_returned_datasets(
+    app: object, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
+    """A Returns section that returns a Dataset links to the variables table."""
+    bounds = _sections(lines).get("Returns")
+    if bounds is None:
+        return
+    start, end = bounds
+    section = lines[start:end]
+    if "variables-table" in "\n".join(section):
+        return
+    for j, line in enumerate(section):
+        if line.strip() and not line.startswith(" ") and _DATASET_RETURN.search(line):
+            last = start + j + 1
+            while last < end and (not lines[last].strip() or lines[last].startswith(" ")):
+                last += 1
+            while last > start + j + 1 and not lines[last - 1].strip():
+                last -= 1
+            note = "    Its variables are listed in the :ref:`variables table <variables-table>`."
+            lines[last:last] = [note]
+            return
+
+
+_SOURCE_LINK = re.compile(
+    r'href="(?P<path>[^"#]*gen_modules/generated/(?P<stem>[^"#/]+)\.html)#(?P<frag>[^"]+)"'
+)
+
+
+def _fix_source_anchors(app: object, exc: Exception | None) -> None:
+    """Point the "[docs]" links of the source pages at the ids the API pages have.
+
+    ``sphinx.ext.viewcode`` builds each link from the first name it saw for the module
+    (``#qbattery.cumulants_from_moments`` on the page whose object is documented as
+    ``qbattery.distribution.cumulants_from_moments``); the page's file name is the name
+    it is documented under, so the anchor is that name plus the member path.
+    """
+    if exc is not None or getattr(app, "builder", None) is None:
+        return
+    if app.builder.format != "html":  # type: ignore[attr-defined]
+        return
+    root = Path(app.outdir)  # type: ignore[attr-defined]
+
+    def fix(m: re.Match[str]) -> str:
+        stem, frag = m["stem"], m["frag"]
+        top = "." + stem.rsplit(".", 1)[-1]
+        if frag == stem or frag.startswith(stem + "."):
+            return m[0]
+        if frag.endswith(top):
+            anchor = stem
+        elif top + "." in frag:
+            anchor = stem + "." + frag.rsplit(top + ".", 1)[1]
+        else:
+            return m[0]
+        return f'href="{m["path"]}#{anchor}"'
+
+    for page in (root / "_modules").rglob("*.html"):
+        text = page.read_text()
+        fixed = _SOURCE_LINK.sub(fix, text)
+        if fixed != text:
+            page.write_text(fixed)
+
+
 def setup(app: object) -> None:
     app.connect("missing-reference", _resolve_unqualified)  # type: ignore[attr-defined]
     app.connect("autodoc-process-docstring", _escape_bars)  # type: ignore[attr-defined]
@@ -713,6 +968,10 @@ def setup(app: object) -> None:
     app.connect("source-read", _fill_repository)  # type: ignore[attr-defined]
     app.connect("env-get-outdated", _reread_marked)  # type: ignore[attr-defined]
     app.connect("build-finished", _copy_mathjax)  # type: ignore[attr-defined]
+    app.connect("build-finished", _fix_source_anchors)  # type: ignore[attr-defined]
+    # before numpydoc (priority 500) turns the sections into reStructuredText
+    app.connect("autodoc-process-docstring", _add_defaults, priority=400)  # type: ignore[attr-defined]
+    app.connect("autodoc-process-docstring", _link_returned_datasets, priority=400)  # type: ignore[attr-defined]
 
 
 # matplotlib emits a UserWarning for Agg's show(); the gallery never calls it, the

@@ -78,7 +78,7 @@ def test_wrong_engine_names_the_engines_that_can(rng):
     bat = qb.Battery(random_hermitian(rng, 4), random_hermitian(rng, 4), rho)
     with pytest.raises(
         EngineError,
-        match=r"engine 'krylov' cannot run this battery: .*use one of \['dense'(, 'jax')?\]",
+        match=r"engine 'krylov' cannot run this battery: .*use one of \['dense'(, 'jax')?(, 'open')?\]",
     ):
         resolve(bat, "krylov", 3)
 

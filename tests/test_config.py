@@ -180,7 +180,9 @@ BAD_CONFIGS = [
         id="times-values-and-num",
     ),
     pytest.param(
-        MODEL + TIMES + "[run]\nengine = 3\n", "engine must be a string, got 3", id="engine-type"
+        MODEL + TIMES + "[run]\nengine = 3\n",
+        "engine must be a non-empty string, got 3",
+        id="engine-type",
     ),
     pytest.param(
         MODEL + TIMES + '[run]\nbounds = "yes"\n', "bounds must be true or false", id="bounds-type"
@@ -191,7 +193,9 @@ BAD_CONFIGS = [
         id="figure-true",
     ),
     pytest.param(
-        MODEL + TIMES + '[run]\noutput = ""\n', "output must be a file name", id="output-empty"
+        MODEL + TIMES + '[run]\noutput = ""\n',
+        "output must be a non-empty string",
+        id="output-empty",
     ),
     pytest.param(
         "[battery]\n" + REST + TIMES,

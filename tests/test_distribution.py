@@ -281,3 +281,96 @@ def test_engine_without_fcs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert np.all(np.isnan(ds.work_cumulant_3))
     assert np.all(np.isnan(ds.power_kurtosis))
     assert "use engine='dense'" in ds.work_cumulant_3.attrs["note"]
+
+
+# ---- TPM vs FCS (kind="tpm") -------------------------------------------------------------
+
+
+def direct_tpm(
+    H: np.ndarray, O0: np.ndarray, rho0: np.ndarray, t: float, decimals: int = 9
+) -> dict[float, float]:
+    """Two projective measurements of O0, by hand: p(o_j − o_k) = Σ Tr(Π_j U Π_k ρ0 Π_k U† Π_j).
+
+    Eigenspaces Π are found by rounding O0's eigenvalues (independent of the engine's
+    grouping); U by scipy.linalg.expm.
+    """
+    vals, vecs = np.linalg.eigh(O0)
+    levels = np.unique(np.round(vals, decimals))
+    proj = []
+    for o in levels:
+        V = vecs[:, np.round(vals, decimals) == o]
+        proj.append((float(o), V @ V.conj().T))
+    U = sla.expm(-1j * H * t)
+    out: dict[float, float] = defaultdict(float)
+    for ok, Pk in proj:
+        after_first = Pk @ rho0 @ Pk
+        evolved = U @ after_first @ U.conj().T
+        for oj, Pj in proj:
+            out[oj - ok] += float(np.real(np.trace(Pj @ evolved)))
+    return dict(out)
+
+
+def _degenerate_hermitian(rng: np.random.Generator, d: int) -> np.ndarray:
+    """A random Hermitian matrix with a doubly degenerate eigenvalue (in a random basis)."""
+    vals = rng.integers(-2, 3, size=d).astype(float)
+    vals[1] = vals[0]
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d)))
+    return (Q * vals) @ Q.conj().T
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(3, 6), st.integers(0, 2**32 - 1), st.sampled_from(["work", "power"]))
+def test_tpm_matches_two_projective_measurements(d: int, seed: int, observable: str) -> None:
+    rng = np.random.default_rng(seed)
+    H0 = _degenerate_hermitian(rng, d)
+    state = random_ket(rng, d) if seed % 2 else random_density(rng, d, 2)
+    bat = qb.Battery(H0, random_hermitian(rng, d), state)
+    times = np.array([0.0, 0.3, 1.7])
+    p = qb.distribution(bat, times, observable, kind="tpm", trim=0.0)
+    assert p.attrs["kind"] == "tpm"
+    assert np.all(p.values >= -1e-12)
+    O0 = bat.dense("H0" if observable == "work" else "P0")
+    for i, t in enumerate(times):
+        want = direct_tpm(bat.dense("H"), O0, _rho(state), float(t))
+        # compare weights summed within 1e-6 of each value of either side
+        centres = np.concatenate((p.value.values, np.fromiter(want, float)))
+        for v in centres:
+            got = float(p.values[i][np.abs(p.value.values - v) < 1e-6].sum())
+            ref = sum(w for k, w in want.items() if abs(k - v) < 1e-6)
+            assert got == pytest.approx(ref, abs=1e-12), (v, t)
+
+
+def test_tpm_equals_fcs_for_commuting_state() -> None:
+    """Talkner–Lutz–Hänggi: for ρ0 diagonal in H0 the two kinds coincide."""
+    bat = qb.models.kbody(5, 2)
+    times = np.array([0.4, 1.3])
+    fcs = qb.distribution(bat, times, "work")
+    tpm = qb.distribution(bat, times, "work", kind="tpm")
+    np.testing.assert_array_equal(fcs.value.values, tpm.value.values)
+    np.testing.assert_allclose(fcs.values, tpm.values, rtol=0, atol=1e-13)
+    assert fcs.attrs["commuting"] == tpm.attrs["commuting"] == 1
+
+
+def test_tpm_and_fcs_means_differ_with_coherences(rng: np.random.Generator) -> None:
+    """With coherences in H0's eigenbasis the FCS mean is ⟨H0⟩_t − ⟨H0⟩_0 and the TPM
+    mean is that of the dephased state (computed here by hand)."""
+    d = 4
+    H0 = np.diag(rng.normal(size=d))
+    bat = qb.Battery(H0, random_hermitian(rng, d), random_ket(rng, d))
+    t = 0.3
+    fcs = qb.distribution(bat, [t], "work")
+    tpm = qb.distribution(bat, [t], "work", kind="tpm")
+    U = sla.expm(-1j * bat.dense("H") * t)
+    rho = _rho(bat.state)
+    rho_d = np.diag(np.diag(rho))
+    mean_fcs = np.real(np.trace(U @ rho @ U.conj().T @ H0) - np.trace(rho @ H0))
+    mean_tpm = np.real(np.trace(U @ rho_d @ U.conj().T @ H0) - np.trace(rho_d @ H0))
+    assert float(fcs.values[0] @ fcs.value.values) == pytest.approx(mean_fcs, abs=1e-12)
+    assert float(tpm.values[0] @ tpm.value.values) == pytest.approx(mean_tpm, abs=1e-12)
+    assert abs(mean_fcs - mean_tpm) > 1e-3
+    assert fcs.attrs["commuting"] == tpm.attrs["commuting"] == 0
+
+
+def test_bad_distribution_kind() -> None:
+    with pytest.raises(InvalidInputError, match="`kind` must be 'fcs' or 'tpm'"):
+        qb.distribution(qb.models.single_qubit(), [0.1], kind="both")

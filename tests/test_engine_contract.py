@@ -30,6 +30,12 @@ from qbattery.engines import REGISTRY
 from qbattery.operators import PauliSum, ProductState
 
 RTOL = 1e-9
+#: The open engine computes the Fisher information from the populations of ρ_t, which
+#: carry an absolute rounding of about κ·1e-16; for a sector whose population is tiny
+#: (p ≲ 1e-8 near t = 0) ṗ²/p loses relative accuracy, so θ is off by ~1e-12 absolute,
+#: which cot²θ magnifies in the bounds at small t (measured: 3e-8 on syk-N4, 5e-7 on
+#: tavis-cummings-N3). Angles and every other variable are held to RTOL. Not yet 1e-10.
+BOUND_RTOL = {"open": 1e-6}
 TIMES = np.linspace(0.0, 3.0, 7)
 COMPARED = (WORK_MEAN, WORK_VAR, POWER_MEAN, POWER_VAR, FIDELITY, WORK_ANGLE, POWER_ANGLE)
 #: variables divided by squared means: compared where the means are not near zero
@@ -119,8 +125,9 @@ def test_engine_agrees_with_dense(name, make):
                 m = np.abs(ref[mean].values)
                 mask &= m > 1e-3 * max(float(m.max()), 1e-300)
         scale = max(float(np.nanmax(np.abs(b[mask]))) if mask.any() else 0.0, 1e-300)
+        rtol = BOUND_RTOL.get(name, RTOL) if var in (WORK_BOUND, POWER_BOUND) else RTOL
         np.testing.assert_allclose(
-            a[mask], b[mask], rtol=RTOL, atol=RTOL * scale, err_msg=f"{name}: {var}"
+            a[mask], b[mask], rtol=rtol, atol=rtol * scale, err_msg=f"{name}: {var}"
         )
 
 

@@ -6,6 +6,7 @@ Message grammar: what is wrong, with the number, then how to fix it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -86,6 +87,80 @@ def check_real(name: str, value: object, *, positive: bool = False) -> float:
     return v
 
 
+def check_flag(name: str, value: object) -> bool:
+    """Validate an on/off option: ``True`` or ``False`` only (numpy bools too).
+
+    Strings such as ``"no"`` are truthy in Python; accepting them would silently do the
+    opposite of what was meant.
+
+    Examples
+    --------
+    >>> check_flag("bounds", np.bool_(False))
+    False
+    >>> try:
+    ...     check_flag("bounds", "no")
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `bounds` must be True or False, got 'no' (str); pass bounds=False to switch it off
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise InvalidInputError(
+        f"`{name}` must be True or False, got {value!r} ({type(value).__name__}); "
+        f"pass {name}=False to switch it off"
+    )
+
+
+def check_tolerance(name: str, value: object) -> float:
+    """Validate a tolerance: a finite real number ≥ 0; return it as ``float``.
+
+    Examples
+    --------
+    >>> check_tolerance("hermitian_atol", 1e-8)
+    1e-08
+    >>> try:
+    ...     check_tolerance("hermitian_atol", -1)
+    ... except InvalidInputError as err:
+    ...     print(str(err).split(";")[0])
+    `hermitian_atol` must be a finite number ≥ 0, got -1
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise InvalidInputError(
+            f"`{name}` must be a finite number ≥ 0, got {value!r}; "
+            "pass a small positive tolerance such as 1e-10"
+        )
+    v = float(value)
+    if not math.isfinite(v) or v < 0:
+        raise InvalidInputError(
+            f"`{name}` must be a finite number ≥ 0, got {value!r}; "
+            "pass a small positive tolerance such as 1e-10"
+        )
+    return v
+
+
+def check_power(power: object, is_open: bool) -> Literal["drive", "net"]:
+    """Validate ``power=`` of ``qb.charge``: "drive" (−i[H0, HC]) or "net" (𝓛†(H0)).
+
+    Examples
+    --------
+    >>> try:
+    ...     check_power("net", is_open=False)
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `power='net'` needs jump operators, but this battery has 0; use power='drive'
+    """
+    if power not in ("drive", "net"):
+        raise InvalidInputError(
+            f"`power` must be 'drive' or 'net', got {power!r}; use power='drive' for "
+            "P0 = −i[H0, HC] or power='net' for 𝓛†(H0)"
+        )
+    if power == "net" and not is_open:
+        raise InvalidInputError(
+            "`power='net'` needs jump operators, but this battery has 0; use power='drive'"
+        )
+    return power
+
+
 def check_observable(observable: str) -> Literal["work", "power"]:
     """Validate a counting observable name: ``"work"`` (W_0 = H0) or ``"power"`` (P_0).
 
@@ -100,6 +175,22 @@ def check_observable(observable: str) -> Literal["work", "power"]:
             "pass observable='work' (W_0 = H0) or observable='power' (P_0 = −i[H0, HC])"
         )
     return "work" if observable == "work" else "power"
+
+
+def check_distribution_kind(kind: str) -> Literal["fcs", "tpm"]:
+    """Validate the ``kind`` of :func:`qbattery.distribution`: ``"fcs"`` or ``"tpm"``.
+
+    Examples
+    --------
+    >>> check_distribution_kind("tpm")
+    'tpm'
+    """
+    if kind not in ("fcs", "tpm"):
+        raise InvalidInputError(
+            f"`kind` must be 'fcs' or 'tpm', got {kind!r}; pass kind='fcs' (full counting "
+            "statistics, Eq. A2) or kind='tpm' (two projective measurements)"
+        )
+    return "fcs" if kind == "fcs" else "tpm"
 
 
 def check_chi(chi: Any) -> np.ndarray:
@@ -192,6 +283,7 @@ def state_array(state: Any) -> np.ndarray:
 
 def check_symbolic_hermitian(name: str, deviation: float, tolerance: float) -> None:
     """Raise if a symbolic operator's max|A − A†| (``deviation``) exceeds ``tolerance``."""
+    check_tolerance("hermitian_atol", tolerance)
     if deviation > tolerance:
         raise InvalidInputError(
             f"`{name}` must be Hermitian, but max|{name} − {name}†| = {deviation:.3g}; "
@@ -273,6 +365,40 @@ def check_eigenbasis_key(key: object, known: tuple[str, ...]) -> None:
         )
 
 
+def check_jump_list(jumps: object) -> list[Any]:
+    """Return ``jumps`` as a list; raise unless it is a list or tuple of operators."""
+    if not isinstance(jumps, (list, tuple)):
+        raise InvalidInputError(
+            f"`jumps` must be a list of jump operators, got {type(jumps).__name__}; "
+            "pass jumps=[L1, L2, ...] with the rates included (e.g. sqrt(gamma) * sigma_minus)"
+        )
+    return list(jumps)
+
+
+def check_counted(counted: object, njumps: int) -> dict[int, float]:
+    """Return ``counted`` as ``{jump index: energy per quantum}``; raise for a bad entry."""
+    if counted is None:
+        return {}
+    if not isinstance(counted, Mapping):
+        raise InvalidInputError(
+            f"`counted` must be a mapping {{jump index: energy per quantum}}, got "
+            f"{type(counted).__name__}; pass e.g. counted={{0: 1.0}}"
+        )
+    out: dict[int, float] = {}
+    for key, value in counted.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise InvalidInputError(
+                f"`counted` key {key!r} is not a jump index; use integers 0 … {njumps - 1}"
+            )
+        if not 0 <= int(key) < njumps:
+            raise InvalidInputError(
+                f"`counted` index {int(key)} is not a jump of this battery ({njumps} jump "
+                f"operators); use an index in 0 … {njumps - 1}"
+            )
+        out[int(key)] = check_real(f"counted[{int(key)}]", value)
+    return out
+
+
 def check_finite(name: str, a: Any) -> None:
     """Raise if ``a`` has NaN or inf entries."""
     data = a.data if sp.issparse(a) else np.asarray(a)
@@ -305,6 +431,7 @@ def check_dimension(name: str, d: int) -> None:
 
 def check_hermitian(name: str, a: Any, *, atol: float = DEFAULT_ATOL) -> None:
     """Raise if max|A − A†| exceeds ``atol`` × max(1, max|A|)."""
+    check_tolerance("hermitian_atol", atol)
     dev = _max_abs(a - a.conj().T)
     scale = max(1.0, _max_abs(a))
     if dev > atol * scale:
@@ -326,6 +453,7 @@ def check_same_dim(name: str, d: int, expected: int, what: str = "H0") -> None:
 
 def check_ket(psi: np.ndarray, *, atol: float = DEFAULT_ATOL) -> None:
     """Raise if a ket is not normalised."""
+    check_tolerance("state_atol", atol)
     check_finite("state", psi)
     norm = float(np.linalg.norm(psi))
     if abs(norm - 1.0) > atol:
@@ -355,6 +483,7 @@ def is_diagonal(op: object) -> bool:
 
 def check_density(rho: np.ndarray, *, atol: float = DEFAULT_ATOL) -> np.ndarray:
     """Raise unless ``rho`` is a density matrix; return its eigenvalues."""
+    check_tolerance("state_atol", atol)
     check_finite("state", rho)
     dev = float(np.max(np.abs(rho - rho.conj().T)))
     if dev > atol:
@@ -382,9 +511,39 @@ def check_density(rho: np.ndarray, *, atol: float = DEFAULT_ATOL) -> np.ndarray:
 
 
 def check_times(times: Any) -> np.ndarray:
-    """Validate and return times as a finite, non-negative, strictly increasing 1-D array."""
+    """Validate and return times as a finite, non-negative, strictly increasing 1-D array.
+
+    Examples
+    --------
+    >>> check_times([0, 0.5]).tolist()
+    [0.0, 0.5]
+    >>> try:
+    ...     check_times(np.array([0, 1 + 1j]))
+    ... except InvalidInputError as err:
+    ...     print(str(err).split(";")[0])
+    `times` must be real, but 1 of them have a nonzero imaginary part (largest 1)
+    """
     try:
-        t = np.asarray(times, dtype=float)
+        raw = np.asarray(times)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`times` must be an array of real numbers, got {type(times).__name__}; "
+            "pass e.g. np.linspace(0, 5, 201)"
+        ) from exc
+    if np.iscomplexobj(raw) and np.any(np.imag(raw) != 0):
+        imag = np.abs(np.imag(raw))
+        raise InvalidInputError(
+            f"`times` must be real, but {int(np.count_nonzero(imag))} of them have a nonzero "
+            f"imaginary part (largest {float(imag.max(initial=0.0)):.6g}); pass real times, "
+            "e.g. np.real(times) if the imaginary parts are rounding"
+        )
+    if raw.dtype == bool:
+        raise InvalidInputError(
+            "`times` must be an array of real numbers, got booleans; "
+            "pass e.g. np.linspace(0, 5, 201)"
+        )
+    try:
+        t = np.asarray(np.real(raw) if np.iscomplexobj(raw) else raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(
             f"`times` must be an array of real numbers, got {type(times).__name__}; "
@@ -415,6 +574,58 @@ def check_times(times: Any) -> np.ndarray:
             f"≤ times[{i}] = {t[i]:.6g}; pass np.unique(times)"
         )
     return t
+
+
+#: the largest t·‖H‖ at which the exact engines keep 1e-10 relative accuracy: phases E·t
+#: carry about 1e-16·t·‖H‖ of rounding (measured on kbody(6, 2) against 60-digit mpmath,
+#: issue 12: dense 8e-11, krylov 3e-11, structured and analytic 9e-13 at t·‖H‖ = 1e6;
+#: 1e-9, 4e-10, 2e-10 at 1e7)
+PHASE_LIMIT = 1e6
+
+
+def check_phase_range(engine: str, times: np.ndarray, norm: float) -> None:
+    """Refuse times whose phases t·‖H‖ exceed :data:`PHASE_LIMIT` (precision would be lost).
+
+    ``norm`` is the engine's ‖H‖ (or an upper bound of it).
+
+    Examples
+    --------
+    >>> check_phase_range("dense", np.array([0.0, 10.0]), 2.0)
+    >>> try:
+    ...     check_phase_range("dense", np.array([0.0, 1e12]), 1.0)
+    ... except InvalidInputError as err:
+    ...     print(str(err).split(";")[0])
+    `times` reach 1e+12, where t·‖H‖ = 1e+12 exceeds 1e+06
+    """
+    t_max = float(times[-1]) if np.size(times) else 0.0
+    if t_max * norm > PHASE_LIMIT:
+        raise InvalidInputError(
+            f"`times` reach {t_max:.6g}, where t·‖H‖ = {t_max * norm:.3g} exceeds "
+            f"{PHASE_LIMIT:.0e}; engine {engine!r} keeps 1e-10 relative accuracy only up to "
+            f"there (‖H‖ = {norm:.6g}; the phases E·t carry 1e-16·t·‖H‖ of rounding): use "
+            f"times ≤ {PHASE_LIMIT / norm:.6g}, or rescale H (a slower time unit)"
+        )
+
+
+def check_quadrature_panels(panels: int, limit: int, t_max: float) -> None:
+    """Refuse a speed-angle quadrature that needs more than ``limit`` panels on [0, t_max].
+
+    Stopping early would return a θ_t of unknown accuracy; this says so instead.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_quadrature_panels(20002, 20000, 1e6)
+    ... except InvalidInputError as err:
+    ...     print(str(err).split(";")[0])
+    the speed angle θ_t needs more than 20000 quadrature panels on [0, 1e+06]
+    """
+    if panels > limit:
+        raise InvalidInputError(
+            f"the speed angle θ_t needs more than {limit} quadrature panels on "
+            f"[0, {t_max:.6g}]; √I_t oscillates too often in this window: use a shorter "
+            "window (smaller times) or bounds=False"
+        )
 
 
 def check_time_window(structure: Any, times: np.ndarray) -> None:

@@ -2,7 +2,7 @@
 
 Every engine, :mod:`qbattery.analytic` and the plotting code go through
 :data:`VARIABLES` so that names, units and the paper's equation numbers stay in one
-place (SPEC §5). Names are stable: add, don't rename.
+place (the :ref:`variables table <variables-table>`). Names are stable: add, don't rename.
 """
 
 from __future__ import annotations
@@ -74,6 +74,35 @@ def _beyond_variables() -> dict[str, tuple[str, str, str]]:
 
 EXTRA_VARIABLES.update(_beyond_variables())
 
+#: Issue 16, open batteries with counted channels: heat Q = Σ_k ε_k N_k carried away by
+#: the counted jumps and the injected work W = ΔE + Q (tilted generator, docs/open.md)
+HEAT_MEAN, HEAT_VAR, HEAT_NSR = "heat_mean", "heat_var", "heat_nsr"
+INJECTED_WORK_MEAN, INJECTED_WORK_VAR, INJECTED_WORK_NSR = (
+    "injected_work_mean",
+    "injected_work_var",
+    "injected_work_nsr",
+)
+EXTRA_VARIABLES.update(
+    {
+        HEAT_MEAN: ("mean heat <Q_t> carried by the counted jumps", "energy", "docs/open.md"),
+        HEAT_VAR: ("heat variance (ΔQ_t)^2", "energy^2", "docs/open.md"),
+        HEAT_NSR: ("noise-to-signal ratio of the heat", "1", "(4), docs/open.md"),
+        INJECTED_WORK_MEAN: ("mean injected work <ΔE_t + Q_t>", "energy", "docs/open.md"),
+        INJECTED_WORK_VAR: ("injected-work variance", "energy^2", "docs/open.md"),
+        INJECTED_WORK_NSR: ("noise-to-signal ratio of the injected work", "1", "(4)"),
+    }
+)
+
+#: Issue 16: steady-state (t → ∞) limits of an open battery, stored as Dataset attributes
+STEADY_ATTRS: dict[str, str] = {
+    "work_angle_inf": "θ^W_∞, the work speed angle as t → ∞ (Eq. 5)",
+    "power_angle_inf": "θ^P_∞, the power speed angle as t → ∞ (Eq. 5)",
+    "work_nsr_inf": "N^W_∞, the work NSR in the steady state (Eq. 4)",
+    "power_nsr_inf": "N^P_∞, the power NSR in the steady state (Eq. 4)",
+    "steady_energy": "stored energy <W_∞> = Tr[H0(ρ_ss − ρ0)] of the steady state",
+    "steady_ergotropy": "ergotropy of the steady state ρ_ss for H0",
+}
+
 
 #: Constants for the names above, so that no other module spells a variable's name.
 WORK_MEAN, WORK_VAR, WORK_NSR = "work_mean", "work_var", "work_nsr"
@@ -140,7 +169,7 @@ def build_dataset(
     attrs: Mapping[str, Any] | None = None,
     started: float | None = None,
 ) -> xr.Dataset:
-    """Assemble a result Dataset with the schema of SPEC §5.
+    """Assemble a result Dataset with the schema of the :ref:`variables table <variables-table>`.
 
     Parameters
     ----------

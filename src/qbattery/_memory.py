@@ -59,12 +59,36 @@ def format_dim(d: int) -> str:
     return str(d)
 
 
-def check_memory(what: str, needed: float, *, available: int | None = None) -> None:
-    """Raise :class:`MemoryLimitError` if ``needed`` bytes exceed what is available."""
+#: the default advice of :func:`check_memory`
+MEMORY_FIX = (
+    "use a smaller system, fewer times, or a matrix-free engine (engine='krylov' or 'structured')"
+)
+
+
+def check_memory(
+    what: str, needed: float, *, available: int | None = None, fix: str = MEMORY_FIX
+) -> None:
+    """Raise :class:`MemoryLimitError` if ``needed`` bytes exceed what is available.
+
+    ``fix`` is the advice after the numbers (callers that know which engines can run
+    the battery name only those).
+
+    Examples
+    --------
+    >>> try:
+    ...     check_memory("a test", 2**40, available=2**30, fix="use fewer qubits")
+    ... except MemoryLimitError as err:
+    ...     print(err)
+    a test needs about 1 TiB of memory but only 1 GiB is available; use fewer qubits
+    """
     avail = available_memory() if available is None else available
     if needed > avail:
+        amount = (
+            f"2^{int(needed).bit_length() - 1} bytes"
+            if needed > 2**900  # beyond float range for the message: a power of two
+            else format_bytes(needed)
+        )
         raise MemoryLimitError(
-            f"{what} needs about {format_bytes(needed)} of memory but only "
-            f"{format_bytes(avail)} is available; use a smaller system, fewer times, "
-            "or a matrix-free engine (engine='krylov' or 'structured')"
+            f"{what} needs about {amount} of memory but only "
+            f"{format_bytes(avail)} is available; {fix}"
         )

@@ -13,6 +13,7 @@ _EXTRAS = {
     "distributed": "dask",
     "zarr": "dask",
     "threadpoolctl": "dask",
+    "dask_jobqueue": "hpc",
 }
 
 

@@ -10,6 +10,7 @@ live display (rich allows only one at a time).
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,20 +50,59 @@ class Task:
         self._delay = 0.0 if enabled else DELAY_S
         self._progress: Any = None
         self._task_id: Any = None
+        self._phase = ""
+        self._timer: threading.Timer | None = None
 
     @property
     def shown(self) -> bool:
         """Whether a bar is being displayed for this task."""
         return self._progress is not None
 
+    @property
+    def label(self) -> str:
+        """The description with the current phase (see :meth:`phase`)."""
+        return f"{self.description}: {self._phase}" if self._phase else self.description
+
+    def phase(self, name: str) -> None:
+        """Name the phase now running, for work whose progress cannot be measured.
+
+        A spinner with ``description: name`` is shown (after the delay, with no further
+        calls needed) instead of a bar that would sit still.
+        """
+        self._phase = name
+        if self._progress is not None:
+            self._progress.update(self._task_id, description=self.label)
+            return
+        if not self._allowed or self._timer is not None:
+            return
+        wait = self._delay - (time.perf_counter() - self.started)
+        if wait <= 0:
+            self._show()
+        else:
+            self._timer = threading.Timer(wait, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+
     def _show(self) -> None:
         from rich.progress import (
             BarColumn,
             Progress,
+            ProgressColumn,
+            SpinnerColumn,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
+        from rich.text import Text
+
+        class Count(ProgressColumn):  # "3/10", nothing for a phase of unknown length
+            def render(self, task: Any) -> Text:
+                if task.total is None:
+                    return Text("")
+                return Text(f"{task.completed:.0f}/{task.total:.0f}")
+
+        if self._progress is not None:
+            return
 
         if _LIVE["progress"] is None:
             kwargs: dict[str, Any] = {"transient": True}
@@ -73,9 +113,10 @@ class Task:
 
                 kwargs["console"] = Console(file=sys.stderr)
             progress = Progress(
+                SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(),
-                TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+                Count(),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 **kwargs,
@@ -84,9 +125,7 @@ class Task:
             _LIVE["progress"] = progress
         _LIVE["users"] += 1
         self._progress = _LIVE["progress"]
-        self._task_id = self._progress.add_task(
-            self.description, total=self.total, completed=self.done
-        )
+        self._task_id = self._progress.add_task(self.label, total=self.total, completed=self.done)
 
     def advance(self, amount: float = 1.0) -> None:
         """Record ``amount`` units of work done; shows the bar once it is due."""
@@ -98,6 +137,9 @@ class Task:
 
     def close(self) -> None:
         """Remove the bar (if any); stop the live display when no task is left."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer.join()
         if self._progress is None:
             return
         self._progress.remove_task(self._task_id)
@@ -134,6 +176,17 @@ def task(
     ...         t.advance()
     >>> t.done, t.shown
     (3.0, False)
+
+    A phase whose progress cannot be measured shows a spinner with its name:
+
+    >>> import io
+    >>> from rich.console import Console
+    >>> console = Console(file=io.StringIO(), force_terminal=True)
+    >>> with task("qbattery run", None, enabled=True, console=console) as t:
+    ...     t.phase("eigendecomposition")
+    ...     label, shown = t.label, t.shown
+    >>> label, shown
+    ('qbattery run: eigendecomposition', True)
     """
     handle = Task(description, total, enabled, console)
     try:

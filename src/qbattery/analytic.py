@@ -1,10 +1,11 @@
 r"""Closed forms of the paper's solvable batteries, as the same Dataset as ``qb.charge``.
 
-The single qubit (App. D) and the k-body model (Eq. 7, App. E, SPEC §2) are products
-of independent effective qubits. Block ``b`` of ``k_b`` spins (``k_b = k``, or ``r``
-for the remainder block when k does not divide N) stays in span{|0^k_b⟩, |1^k_b⟩}
-and evolves as ``cos(Ω_k t)|0^k_b⟩ − i sin(Ω_k t)|1^k_b⟩`` with Ω_k = (k/N)Ω0
-(Ω_1 = Ω0 for the single qubit). On that subspace
+The single qubit (App. D) and the k-body model (Eq. 7, App. E, with a
+:ref:`remainder block <readings-remainder>`) are products of independent effective
+qubits. Block ``b`` of ``k_b`` spins (``k_b = k``, or ``r`` for the remainder block
+when k does not divide N) stays in span{|0^k_b⟩, |1^k_b⟩} and evolves as
+``cos(Ω_k t)|0^k_b⟩ − i sin(Ω_k t)|1^k_b⟩`` with Ω_k = (k/N)Ω0 (Ω_1 = Ω0 for the
+single qubit). On that subspace
 
 .. math:: W_0^b = -\tfrac{k_b\omega_0}{2}\sigma_z^{\rm eff},\qquad
    P_0^b = -k_b\,\Omega_k\omega_0\,\sigma_y^{\rm eff},
@@ -13,8 +14,8 @@ so every quantity is a sum (means, variances, covariances) or a product (fidelit
 over blocks. With x = Ω_k t, m = ⌈N/k⌉ blocks and S₂ = Σ_b k_b² = n k² + r²
 (n = ⌊N/k⌋, r = N − n k):
 
-* ⟨𝒲_t⟩ = N ω0 sin²x (E3) and (Δ𝒲_t)² = S₂ (ω0²/4) sin²2x (E4, SPEC §2);
-* ⟨𝒫_t⟩ = N Ω_k ω0 sin 2x (E6) and (Δ𝒫_t)² = 4 S₂ Ω_k² ω0² sin⁴x (E7, SPEC §2);
+* ⟨𝒲_t⟩ = N ω0 sin²x (E3) and (Δ𝒲_t)² = S₂ (ω0²/4) sin²2x (E4, S₂ = Nk when k divides N);
+* ⟨𝒫_t⟩ = N Ω_k ω0 sin 2x (E6) and (Δ𝒫_t)² = 4 S₂ Ω_k² ω0² sin⁴x (E7, S₂ = Nk when k divides N);
 * 𝒩^W = (S₂/N²) cot²x and 𝒩^P = (S₂/N²) tan²x (Eq. 8, D3);
 * 𝒩^W 𝒩^P = (S₂/N²)², which is k²/N² when k divides N (Eq. 9, D4), and equals the
   trade-off bound of Eq. (6, C1): it is saturated, remainder block included;
@@ -33,9 +34,9 @@ found in the σ_y^eff eigenstates with probabilities (1 ∓ sin 2x)/2, which aga
 grow as √m |Ω_k| t, they pass π/2 at t = π/(2√m|Ω_k|), before the end of the charging
 half-period π/(2|Ω_k|); beyond it the bound cot²(min(θ, π/2)) − f is ≤ 0 (trivial).
 
-f uses ΔP_t ΔP_0 ≥ 0 (SPEC §1), which gives |cos 2x| where App. D writes cos 2x: the
+f uses ΔP_t ΔP_0 ≥ 0 (:doc:`/concepts`), which gives |cos 2x| where App. D writes cos 2x: the
 paper's f = 4 cot(2Ω0t) csc(2Ω0t) is right only while Ω0 t < π/4 (see
-``docs/readings.md``). NSRs, f and the trade-off follow IEEE semantics like
+:doc:`/readings`). NSRs, f and the trade-off follow IEEE semantics like
 :func:`qbattery.statistics.nsr`: a zero mean gives inf, or NaN at t = 0.
 """
 
@@ -111,6 +112,8 @@ def _closed_forms(
     come from :mod:`qbattery.statistics` and :mod:`qbattery.bounds`, as for ``qb.charge``.
     """
     m = block_count(N, k)
+    # the phases are Ω_k t per block (blocks evolve independently): the limit is on |Ω_k| t
+    _checks.check_phase_range("analytic", t, abs(Omega))
     S2 = float(block_sum_squares(N, k))
     x = Omega * t
     s, c = np.sin(x), np.cos(x)
@@ -266,7 +269,7 @@ def kbody(
     fisher: bool = False,
     ergotropy: bool = True,
 ) -> xr.Dataset:
-    r"""Closed forms of k-body charging (Eq. 7–9, (E3)–(E7), SPEC §2), ``qb.models.kbody``.
+    r"""Closed forms of k-body charging (Eq. 7–9, (E3)–(E7)), ``qb.models.kbody``.
 
     With Ω_k = (k/N)Ω0, x = Ω_k t, n = ⌊N/k⌋, r = N − nk, m = ⌈N/k⌉ blocks and
     S₂ = nk² + r² (= Nk when k divides N):
@@ -334,7 +337,7 @@ def kbody(
         fisher=fisher,
         ergotropy=ergotropy,
     )
-    eqs = "Eq. (8), (9), (E3)-(E7)" + ("" if N % k == 0 else ", remainder block of SPEC §2")
+    eqs = "Eq. (8), (9), (E3)-(E7)" + ("" if N % k == 0 else ", with a remainder block")
     return build_dataset(
         t,
         data,

@@ -126,8 +126,23 @@ def _check_eigenbases(
     return bases
 
 
+def _check_jumps(jumps: object, d: int) -> tuple[Operator, ...]:
+    """Convert and check jump operators: square, dimension d, finite (not Hermitian)."""
+    if jumps is None:
+        return ()
+    out = []
+    for k, given in enumerate(_checks.check_jump_list(jumps)):
+        name = f"jumps[{k}]"
+        op = as_operator(name, given)
+        _checks.check_same_dim(name, _checks.check_square(name, op), d)
+        if not is_lazy(op):
+            _checks.check_finite(name, op)
+        out.append(op)
+    return tuple(out)
+
+
 class Battery:
-    """A closed quantum battery: battery Hamiltonian, charging Hamiltonian, initial state.
+    """A quantum battery: battery and charging Hamiltonians, initial state, optional jumps.
 
     Parameters
     ----------
@@ -143,7 +158,7 @@ class Battery:
         Model parameters recorded in results.
     H : operator, optional
         Evolution Hamiltonian; default H0 + HC (Eq. 1). The Ising model passes its
-        normalised H (SPEC §2).
+        normalised H (see :doc:`/readings`).
     P0 : operator, optional
         Power counting observable; default −i[H0, HC] (Sec. II).
     structure : mapping, optional
@@ -155,6 +170,13 @@ class Battery:
         computational basis and d > 1024; used by the dense engine too (it skips the
         O(d³) eigendecomposition). Each basis is checked against its operator on random
         vectors (:meth:`~qbattery.Eigenbasis.check`).
+    jumps : list of operators, optional
+        Lindblad jump operators L_k with their rates included (e.g. √γ σ−), same input
+        types as H0; checked square, of dimension d and finite (not Hermitian). An open
+        battery (non-empty ``jumps``) is run by the open engine (:doc:`/open`).
+    counted : mapping, optional
+        ``{jump index: energy per quantum}``: channels whose quanta are counted (heat
+        Q = Σ_k ε_k N_k, e.g. photons leaving a cavity).
     hermitian_atol, state_atol : float
         Tolerances of the Hermiticity and state checks.
 
@@ -184,6 +206,8 @@ class Battery:
     params: Mapping[str, Any]
     structure: Mapping[str, Any]
     eigenbases: Mapping[str, Eigenbasis]
+    jumps: tuple[Operator, ...]
+    counted: Mapping[int, float]
 
     __slots__ = (
         "H",
@@ -192,9 +216,11 @@ class Battery:
         "P0",
         "__weakref__",
         "_frozen",
+        "counted",
         "dim",
         "eigenbases",
         "is_pure",
+        "jumps",
         "name",
         "params",
         "state",
@@ -213,6 +239,8 @@ class Battery:
         P0: OperatorLike | None = None,
         structure: Mapping[str, Any] | None = None,
         eigenbases: Mapping[str, Eigenbasis] | None = None,
+        jumps: list[OperatorLike] | tuple[OperatorLike, ...] | None = None,
+        counted: Mapping[int, float] | None = None,
         hermitian_atol: float = _checks.DEFAULT_ATOL,
         state_atol: float = _checks.DEFAULT_ATOL,
     ) -> None:
@@ -251,6 +279,8 @@ class Battery:
         set_(self, "params", MappingProxyType(dict(params or {})))
         set_(self, "structure", MappingProxyType(dict(structure or {})))
         set_(self, "eigenbases", MappingProxyType(bases))
+        set_(self, "jumps", _check_jumps(jumps, d))
+        set_(self, "counted", MappingProxyType(_checks.check_counted(counted, len(self.jumps))))
         set_(self, "_frozen", True)
 
     def __setattr__(self, key: str, value: Any) -> None:
@@ -258,10 +288,51 @@ class Battery:
 
     def __repr__(self) -> str:
         kind = "pure" if self.is_pure else "mixed"
+        if self.jumps:
+            kind += f", {len(self.jumps)} jumps"
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         d = self.dim
         dim = f"2^{d.bit_length() - 1}" if d > 2**64 and d & (d - 1) == 0 else str(d)
-        return f"Battery({self.name}{', ' if params else ''}{params}; dim={dim}, {kind})"
+        conv = self.structure.get("convention", {})
+        drive = f"; H = {conv['H']}" if "H" in conv else ""
+        return f"Battery({self.name}{', ' if params else ''}{params}; dim={dim}, {kind}{drive})"
+
+    def describe(self) -> str:
+        """The battery's convention, one line each (docs/conventions.md).
+
+        H0, HC, H (what drives the evolution), P0 and its normalisation, the initial state
+        and what the model holds fixed as N grows, as recorded by the built-in models in
+        ``structure["convention"]`` (plus model notes such as a k-body remainder block).
+        A state set by :func:`qbattery.with_state` replaces the model's.
+
+        Examples
+        --------
+        >>> import qbattery as qb
+        >>> print(qb.models.kbody(5, 2).describe().splitlines()[-1][18:])
+        a block of 1 cell(s) with the same Ω_k makes ‖H‖ = 3·kΩ0/N = 1.2, not Ω0 = 1
+        """
+        conv = dict(self.structure.get("convention", {}))
+        if not conv:
+            conv = {
+                "H0": "as given",
+                "HC": "as given",
+                "H": "as given, else H0 + HC (Eq. 1)",
+                "P0": "as given, else −i[H0, HC]",
+                "state": "as given",
+            }
+        if "state" in self.params:
+            conv["state"] = str(self.params["state"])
+        width = max(len(k) for k in conv)
+        head = repr(self)
+        cut = head.find("; H = ")
+        lines = [head if cut < 0 else head[:cut] + ")"]
+        lines += [f"{k + ':':<{width + 1}} {v}" for k, v in conv.items()]
+        return "\n".join(lines)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the battery has jump operators (Lindblad charging)."""
+        return bool(self.jumps)
 
     @property
     def is_ket(self) -> bool:

@@ -11,6 +11,7 @@ import xarray as xr
 from qbattery import _checks
 from qbattery import distribution as _fcs
 from qbattery import ergotropy as _ergotropy
+from qbattery import open_quantities as _open
 from qbattery._dataset import build_dataset, var_name
 from qbattery._typing import TimesLike
 from qbattery.battery import Battery, check_battery
@@ -39,8 +40,9 @@ def charge(
     cumulants: int = 0,
     ergotropy: bool = True,
     progress: bool | None = None,
+    power: str = "drive",
 ) -> xr.Dataset:
-    r"""Reliability of charging ``battery``: the 13 quantities of SPEC §5 over ``times``.
+    r"""Reliability of charging ``battery``: the 13 :ref:`variables <variables-table>` at ``times``.
 
     Work W_0 = H0 and power P_0 = −i[H0, HC] are counting observables; means and
     variances follow from full counting statistics (Eq. 2–3), NSRs from Eq. (4),
@@ -72,6 +74,12 @@ def charge(
         Progress bars for long engine loops on a terminal (standard error): ``None``
         shows one once a loop has run for a few seconds, ``True`` at once, ``False``
         never. Nothing is printed when standard error is not a terminal.
+    power : {"drive", "net"}
+        Open batteries only (:doc:`/open`): the power observable P_0 = −i[H0, HC]
+        (``"drive"``, the default) or 𝓛†(H0) (``"net"``). An open battery's Dataset
+        also has the heat and injected-work statistics of its counted channels, the
+        ergotropy of ρ_t, and the steady-state limits as attributes (``work_angle_inf``,
+        ``work_nsr_inf``, ``steady_energy``, ``steady_ergotropy``, ...).
 
     Returns
     -------
@@ -88,10 +96,18 @@ def charge(
     True
     """
     started = _time.perf_counter()
+    bounds = _checks.check_flag("bounds", bounds)
+    fisher = _checks.check_flag("fisher", fisher)
+    ergotropy = _checks.check_flag("ergotropy", ergotropy)
+    if progress is not None:
+        progress = _checks.check_flag("progress", progress)
     battery = check_battery(battery)
     t = _checks.check_times(times)
     _checks.check_time_window(battery.structure, t)
+    power_kind = _checks.check_power(power, battery.is_open)
     eng, reason = get_engine(battery, engine, t.size)
+    if power_kind != "drive":  # a second open engine with P_0 = 𝓛†(H0), not cached
+        eng = type(eng)(battery, power=power_kind)  # type: ignore[call-arg]
     eng.progress = progress
     moments = eng.moments(t)
     notes = dict(moments.notes)
@@ -117,9 +133,18 @@ def charge(
     data.update(extra)
     if cumulants:
         data.update(_fcs.cumulant_variables(eng, moments, _fcs.check_order(cumulants), notes))
-    if ergotropy:
-        data.update(_ergotropy.ergotropy_variables(battery, eng, moments, notes))
     attrs: dict[str, Any] = {"engine_reason": reason}
+    if battery.is_open:
+        attrs["power_observable"] = power_kind
+        if battery.counted:
+            data.update(_open.heat_variables(eng, t))
+        if ergotropy:
+            states = eng.states(t)  # type: ignore[attr-defined]
+            data.update(_open.open_ergotropy_variables(battery, states, moments.work.mean))
+        if bounds:
+            attrs.update(_open.steady_attributes(battery, eng, notes))
+    elif ergotropy:
+        data.update(_ergotropy.ergotropy_variables(battery, eng, moments, notes))
     return build_dataset(
         t,
         data,

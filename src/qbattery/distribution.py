@@ -20,6 +20,13 @@ so the Fourier transform of e^Z is a set of weights on the values o_j − (o_i +
   at the same value); some weights can be negative. Its moments are still the
   derivatives of Z, so its first two cumulants are the paper's mean and variance.
 
+``distribution(..., kind="tpm")`` gives the two-point-measurement distribution in
+every case: the first measurement of O_0 dephases ρ0 into Σ_i Π_i ρ0 Π_i (degenerate
+eigenvalues grouped into one eigenspace), and the FCS of that dephased state is the TPM
+distribution (Talkner, Lutz and Hänggi, PRE 75, 050102 (2007)). The two kinds agree
+exactly when ρ0 commutes with O_0; with coherences between O_0's eigenspaces the TPM
+mean is Tr(ρ_deph O_t) − Tr(ρ_deph O_0), not the paper's ⟨O_t⟩ − ⟨O_0⟩ (docs/beyond.md).
+
 Everything goes through an engine (``engine="auto"`` uses the first engine that has
 full counting statistics; today the dense engine).
 """
@@ -27,6 +34,7 @@ full counting statistics; today the dense engine).
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -45,9 +53,10 @@ from qbattery._dataset import (
     var_name,
 )
 from qbattery._typing import TimesLike
-from qbattery.battery import Battery, check_battery
+from qbattery.battery import Battery, check_battery, to_dense
 from qbattery.engines import REGISTRY, get_engine
 from qbattery.engines.base import Engine
+from qbattery.engines.dense import eigenspaces
 from qbattery.errors import EngineError
 from qbattery.moments import OBSERVABLES, Moments, Observable
 from qbattery.numerics.cumulants import cumulants_from_moments
@@ -57,6 +66,7 @@ __all__ = [
     "counting_cumulants",
     "cumulant_variables",
     "cumulants_from_moments",
+    "dephased",
     "distribution",
     "generating_function",
 ]
@@ -84,24 +94,77 @@ def _fcs_engine(battery: Battery, engine: str, ntimes: int) -> tuple[Engine, str
     return eng, reason
 
 
+def _density(battery: Battery) -> np.ndarray:
+    """ρ0 as a dense d×d complex matrix."""
+    rho = np.asarray(to_dense(battery.state), dtype=complex)
+    return np.outer(rho, rho.conj()) if rho.ndim == 1 else rho
+
+
+def dephased(battery: Battery, observable: str = "work") -> Battery:
+    r"""The battery with ρ0 replaced by Σ_i Π_i ρ0 Π_i, dephased in O_0's eigenspaces.
+
+    O_0 = H0 for work, P0 for power; eigenvalues equal within the engines' degeneracy
+    tolerance (:func:`qbattery.engines.dense.eigenspaces`) form one eigenspace Π_i.
+    This is the state after the first projective measurement of O_0, averaged over its
+    outcomes: the FCS of the dephased battery is the two-point-measurement distribution.
+    H0, HC, H, P0, name and parameters are kept (``params["state"]`` becomes
+    ``"dephased in H0"`` or ``"dephased in P0"``); structure hints are dropped.
+
+    Examples
+    --------
+    >>> import numpy as np, qbattery as qb
+    >>> bat = qb.Battery(np.diag([0.0, 1.0]), np.zeros((2, 2)), np.ones(2) / np.sqrt(2))
+    >>> dephased(bat).state.real.round(12).tolist()
+    [[0.5, 0.0], [0.0, 0.5]]
+    """
+    which = _checks.check_observable(observable)
+    battery = check_battery(battery)
+    O0 = battery.dense("H0" if which == "work" else "P0")
+    vals, vecs = np.linalg.eigh((O0 + O0.conj().T) / 2)
+    starts = np.append(eigenspaces(vals), vals.size)
+    coeff = vecs.conj().T @ _density(battery) @ vecs  # ρ0 in O_0's eigenbasis
+    mask = np.zeros(coeff.shape, dtype=bool)
+    for a, b in pairwise(starts):
+        mask[a:b, a:b] = True
+    rho_d = vecs @ np.where(mask, coeff, 0.0) @ vecs.conj().T
+    params = dict(battery.params)
+    params["state"] = f"dephased in {'H0' if which == 'work' else 'P0'}"
+    return Battery(
+        battery.H0,
+        battery.HC,
+        (rho_d + rho_d.conj().T) / 2,
+        name=battery.name,
+        params=params,
+        H=battery.H,
+        P0=battery.P0,
+        eigenbases=battery.eigenbases,
+    )
+
+
 def distribution(
     battery: Battery,
     times: TimesLike,
     observable: str = "work",
     *,
+    kind: str = "fcs",
     engine: str = "auto",
     trim: float = 1e-14,
 ) -> xr.DataArray:
-    r"""Two-point-measurement (quasi-)distribution of work 𝒲_t or power 𝒫_t (Eq. A2).
+    r"""Counting (quasi-)distribution of work 𝒲_t or power 𝒫_t: FCS (Eq. A2) or TPM.
 
-    The Fourier transform of e^{Z(χ, t)} (module docstring): weights q(v, t) on the
-    values v = o_j − (o_i + o_k)/2 of the counting observable O_0's eigenvalues o.
-
+    ``kind="fcs"`` (default): the Fourier transform of e^{Z(χ, t)} (module docstring),
+    weights q(v, t) on the values v = o_j − (o_i + o_k)/2 of the counting observable
+    O_0's eigenvalues o. Its first two cumulants are the paper's mean and variance.
     **A true distribution only when ρ0 commutes with O_0** (attribute ``commuting``
     is 1): then q(v, t) is the probability that two projective measurements of O_0,
     at 0 and at t, differ by v. Otherwise it is a quasi-distribution: real, summing to
-    one, with the paper's mean and variance as its first two cumulants, but possibly
-    negative somewhere (attribute ``min_weight``).
+    one, but possibly negative somewhere (attribute ``min_weight``).
+
+    ``kind="tpm"``: the two-point-measurement distribution, always a probability
+    distribution: ρ0 is first dephased in O_0's eigenspaces (:func:`dephased`, the
+    effect of the first measurement), then its FCS is taken. Equal to ``"fcs"`` when ρ0
+    commutes with O_0; otherwise its mean and variance are those of the dephased state,
+    not the paper's (they can differ a lot: coherences carry work; docs/beyond.md).
 
     Parameters
     ----------
@@ -110,6 +173,8 @@ def distribution(
         Finite, non-negative, strictly increasing times.
     observable : {"work", "power"}
         W_0 = H0 or P_0 (the battery's power operator).
+    kind : {"fcs", "tpm"}
+        Full counting statistics of Eq. (A2) (default) or two projective measurements.
     engine : str
         ``"auto"`` uses the first registered engine with full counting statistics.
     trim : float
@@ -120,7 +185,8 @@ def distribution(
     -------
     xarray.DataArray, dims ("time", "value")
         Weights q(v, t); each row sums to one. Attributes: ``long_name``, ``units``,
-        ``eq``, ``observable``, ``commuting``, ``min_weight``, model, parameters, engine.
+        ``eq``, ``observable``, ``kind``, ``commuting`` (of the original ρ0 with O_0),
+        ``min_weight``, model, parameters, engine.
 
     Examples
     --------
@@ -128,29 +194,50 @@ def distribution(
     >>> p = qb.distribution(qb.models.single_qubit(), [np.pi / 4], "work")
     >>> p.value.values.tolist(), p.values.round(12).tolist()
     ([0.0, 1.0], [[0.5, 0.5]])
+
+    Power from |0⟩ (not an eigenstate of P0): a quasi-distribution for FCS, a
+    probability distribution for TPM.
+
+    >>> bat = qb.models.single_qubit()
+    >>> float(qb.distribution(bat, [1.0], "power").min()) < 0
+    True
+    >>> float(qb.distribution(bat, [1.0], "power", kind="tpm").min()) >= 0
+    True
     """
     which = _checks.check_observable(observable)
+    how = _checks.check_distribution_kind(kind)
     t = _checks.check_times(times)
     battery = check_battery(battery)
     _checks.check_time_window(battery.structure, t)
+    original = battery
+    if how == "tpm":
+        battery = dephased(battery, which)
     eng, reason = _fcs_engine(battery, engine, t.size)
     result = eng.counting_distribution(t, which)
     if result is None:  # pragma: no cover - _fcs_engine guarantees support
         raise EngineError(eng.notes.get(distribution_name(which), "no distribution"))
     values, q, commuting = result
+    if how == "tpm":
+        commuting = _commutes(original, battery)
     keep = np.max(np.abs(q), axis=0) > trim
     values, q = values[keep], q[:, keep]
     sym = OBSERVABLE_SYMBOLS[which]
-    kind = "probability" if commuting else "quasi-probability"
+    if how == "tpm":
+        title = "two-point-measurement probability"
+    elif commuting:
+        title = "full-counting-statistics (= two-point-measurement) probability"
+    else:
+        title = "full-counting-statistics quasi-probability"
     attrs: dict[str, Any] = {
-        "long_name": f"two-point-measurement {kind} of {sym}_t − {sym}_0",
+        "long_name": f"{title} of {sym}_t − {sym}_0",
         "units": "1",
-        "eq": "(A2)",
+        "eq": "(A2)" if how == "fcs" else "(A2) of the dephased ρ0",
         "observable": which,
+        "kind": how,
         "commuting": int(commuting),
         "min_weight": float(q.min()) if q.size else 0.0,
-        "model": battery.name,
-        "params": json.dumps(dict(battery.params), default=str, sort_keys=True),
+        "model": original.name,
+        "params": json.dumps(dict(original.params), default=str, sort_keys=True),
         "engine": eng.name,
         "engine_reason": reason,
     }
@@ -165,6 +252,12 @@ def distribution(
     return xr.DataArray(
         q, dims=(TIME, VALUE), coords=coords, name=distribution_name(which), attrs=attrs
     )
+
+
+def _commutes(battery: Battery, dephased_battery: Battery) -> bool:
+    """Whether dephasing left ρ0 unchanged (to 1e-12): ρ0 commutes with O_0."""
+    rho, rho_d = _density(battery), _density(dephased_battery)
+    return bool(np.max(np.abs(rho - rho_d)) <= 1e-12 * max(1.0, float(np.max(np.abs(rho)))))
 
 
 def generating_function(

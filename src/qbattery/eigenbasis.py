@@ -56,11 +56,12 @@ class Eigenbasis:
     array([1.41421356+0.j, 0.        +0.j])
     """
 
-    __slots__ = ("_transform", "dim", "values")
+    __slots__ = ("_factors", "_transform", "dim", "values")
 
     values: np.ndarray
     dim: int
     _transform: Transform
+    _factors: tuple[tuple[np.ndarray, np.ndarray], ...] | None
 
     def __init__(
         self,
@@ -109,6 +110,26 @@ class Eigenbasis:
         object.__setattr__(self, "values", vals)
         object.__setattr__(self, "dim", d)
         object.__setattr__(self, "_transform", transform)
+        object.__setattr__(self, "_factors", None)
+
+    @property
+    def factors(self) -> tuple[tuple[np.ndarray, np.ndarray], ...] | None:
+        """Per site (values (d_i,), vectors (d_i, d_i)) of a :meth:`product` basis, else None.
+
+        Engines use them to apply Q† site by site (e.g. on a device) instead of calling
+        the transform.
+
+        Examples
+        --------
+        >>> import numpy as np, qbattery as qb
+        >>> qy = np.array([[1, 1], [1j, -1j]]) / np.sqrt(2)
+        >>> basis = qb.Eigenbasis.product([([1.0, -1.0], qy)] * 3)
+        >>> len(basis.factors), basis.factors[0][0].tolist()
+        (3, [1.0, -1.0])
+        >>> qb.Eigenbasis([0.0, 1.0], vectors=np.eye(2)).factors is None
+        True
+        """
+        return self._factors
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError(f"Eigenbasis is immutable; cannot set {key!r}")
@@ -147,6 +168,7 @@ class Eigenbasis:
         (1024, [6.0, 8.0, 10.0])
         """
         locs = []
+        kept: list[tuple[np.ndarray, np.ndarray]] = []
         for i, (vals, vecs) in enumerate(factors):
             v = np.asarray(vals, dtype=float)
             Q = np.asarray(vecs, dtype=complex)
@@ -156,6 +178,7 @@ class Eigenbasis:
                     f"(d_i, d_i)), got shapes {v.shape} and {Q.shape}"
                 )
             locs.append((v, np.ascontiguousarray(Q.conj().T)))
+            kept.append((v.copy(), Q.copy()))
         if not locs:
             raise InvalidInputError("Eigenbasis.product needs at least one factor")
         dims = [v.size for v, _ in locs]
@@ -174,7 +197,11 @@ class Eigenbasis:
                 left *= di
             return Y.reshape(d, n)
 
-        return cls(values, transform=transform)
+        basis = cls(values, transform=transform)
+        for _, Q in kept:
+            Q.setflags(write=False)
+        object.__setattr__(basis, "_factors", tuple(kept))
+        return basis
 
     def coefficients(self, X: np.ndarray) -> np.ndarray:
         """Q†X: the columns of X (shape (d,) or (d, n)) in the eigenbasis."""

@@ -1,4 +1,4 @@
-"""Raw moments → the SPEC §5 variables: one step, shared by every engine.
+"""Raw moments → the variables of a result: one step, shared by every engine.
 
 :func:`quantities` applies :mod:`qbattery.statistics` (Eq. 2–4) and
 :mod:`qbattery.bounds` (Eq. 5, 6, B8) to an engine's :class:`~qbattery.moments.Moments`
@@ -26,7 +26,7 @@ __all__ = ["quantities"]
 
 
 def quantities(moments: Moments, angles: dict[str, np.ndarray | None]) -> dict[str, np.ndarray]:
-    """All SPEC §5 variables (and ``*_f``, ``tradeoff_sum_bound``) from moments and angles.
+    """All :ref:`variables <variables-table>`, ``*_f`` and ``tradeoff_sum_bound`` from moments.
 
     ``angles`` maps ``"work"``/``"power"`` to θ_t (Eq. 5), or ``None`` when the engine
     has no Fisher information: the angle and bound are then NaN.

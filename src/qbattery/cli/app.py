@@ -17,7 +17,7 @@ except ImportError:  # pragma: no cover - older typer runs on the click package
 
 from qbattery._version import __version__
 from qbattery.cli import design, gallery, literature, reproduce, run, scaling, sweep
-from qbattery.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from qbattery.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, Interrupted
 from qbattery.errors import QBatteryError
 
 #: the command modules, each with ``register(app)``, in the order ``qbattery --help``
@@ -47,6 +47,9 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        # plain click help: [model], [times], ... are shown as written (no Rich markup),
+        # paragraphs are re-wrapped, and flags carry no "<bool>" type
+        rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 
@@ -69,6 +72,9 @@ def build_app() -> typer.Typer:
     return app
 
 
+#: the line printed on Ctrl-C (``qbattery sweep`` says more: what is saved, how to resume)
+INTERRUPTED = "interrupted (Ctrl-C); nothing was written; run the same command again"
+
 #: ``qbattery`` without arguments (click ≥ 8.2 raises this to show the help)
 _NO_ARGS: type[Exception] = getattr(
     _click_exceptions, "NoArgsIsHelpError", type("_Never", (Exception,), {})
@@ -77,6 +83,40 @@ _NO_ARGS: type[Exception] = getattr(
 
 def _one_line(message: str) -> str:
     return " ".join(str(message).split())
+
+
+def _usage_message(exc: Exception) -> str:
+    """A click usage error in the one grammar: what is wrong, then how to fix it.
+
+    Click says "Missing argument 'config'." or "No such option: --bogus (Possible
+    options: --out)"; we say what is wrong in lower case, suggest only a close option
+    and point at the command's ``--help``.
+    """
+    import difflib
+
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "qbattery"
+    see = f"see '{command} --help'"
+    if isinstance(exc, _click_exceptions.NoSuchOption):
+        name = exc.option_name
+        if name.lstrip("-").replace(".", "", 1).isdigit() and ctx is not None:
+            args = [
+                (p.name or "").upper()
+                for p in ctx.command.params
+                if p.param_type_name == "argument"
+            ]
+            what = args[0] if args else "the argument"
+            return f"{what} must be positive, got {name}; {see}"
+        close = difflib.get_close_matches(name, sorted(exc.possibilities or ()), n=1, cutoff=0.8)
+        hint = f"did you mean {close[0]}? " if close else ""
+        return f"unknown option {name}; {hint}{see}"
+    message = _one_line(exc.format_message()) if hasattr(exc, "format_message") else str(exc)
+    message = message.rstrip(".")
+    message = message[:1].lower() + message[1:]
+    if "no such command" in message and ctx is not None:
+        names = sorted(getattr(ctx.command, "commands", {}) or ())
+        return f"{message}; choose one of {names}"
+    return f"{message}; {see}"
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
@@ -99,15 +139,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = getattr(exc, "ctx", None)
         typer.echo(ctx.get_help() if ctx is not None else HELP)
         return EXIT_OK
+    except _click_exceptions.UsageError as exc:
+        return _fail(_usage_message(exc))
     except _click_exceptions.ClickException as exc:
         return _fail(exc.format_message())
+    except Interrupted as exc:
+        return _fail(str(exc), EXIT_INTERRUPTED)
     except typer.Abort:
-        return _fail("interrupted", EXIT_INTERRUPTED)
+        return _fail(INTERRUPTED, EXIT_INTERRUPTED)
     except QBatteryError as exc:
         return _fail(str(exc))
     except OSError as exc:
         where = f" {exc.filename!s}" if exc.filename else ""
         return _fail(f"{exc.strerror or exc}{':' if where else ''}{where}")
     except KeyboardInterrupt:
-        return _fail("interrupted", EXIT_INTERRUPTED)
+        return _fail(INTERRUPTED, EXIT_INTERRUPTED)
     return int(rv) if isinstance(rv, int) else EXIT_OK

@@ -15,6 +15,18 @@ EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: exit code when some grid points failed, or no protocol meets the design targets
 EXIT_INCOMPLETE = 1
 
+
+class Interrupted(Exception):
+    """Ctrl-C during a command: :func:`~qbattery.cli.app.main` prints the message as one
+    line and exits with :data:`EXIT_INTERRUPTED` (130).
+
+    Examples
+    --------
+    >>> str(Interrupted("interrupted; 3 of 8 points are saved"))
+    'interrupted; 3 of 8 points are saved'
+    """
+
+
 #: the ``--progress/--no-progress`` option of the long commands (reproduce, run, sweep);
 #: a command module uses it as ``progress: ProgressOption = None``
 ProgressOption = Annotated[

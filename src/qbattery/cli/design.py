@@ -97,8 +97,15 @@ def design_command(
     """
     import numpy as np
 
-    from qbattery.studies.design import InfeasibleTargetError, design
+    from qbattery._toml import check_figure_path
+    from qbattery.studies.design import FAMILY_PARAMETER, InfeasibleTargetError, design
 
+    if family not in FAMILY_PARAMETER:
+        raise InvalidInputError(
+            f"--family {family!r} is unknown; choose one of {sorted(FAMILY_PARAMETER)}"
+        )
+    if not no_figure:  # checked before the design is computed
+        figure = check_figure_path(figure or Path(f"design-{family}-{N}.png"), "--figure")
     chosen_values = None
     if values is not None:
         try:

@@ -13,7 +13,7 @@ import numpy as np
 
 from qbattery import models
 from qbattery.battery import Battery
-from qbattery.errors import ConfigError
+from qbattery.errors import ConfigError, InvalidInputError
 
 
 def builtin_models() -> dict[str, Any]:
@@ -32,6 +32,13 @@ def builtin_models() -> dict[str, Any]:
     16
     """
     return {name: getattr(models, name) for name in models.__all__}
+
+
+def _is_zip(path: Path) -> bool:
+    """Whether ``path`` is a zip archive (what ``np.savez`` writes)."""
+    import zipfile
+
+    return zipfile.is_zipfile(path)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,16 @@ class OperatorSource:
 
     def load(self, what: str) -> np.ndarray:
         """Read the array (``allow_pickle=False``); raise ConfigError on any problem."""
+        if self.path.is_dir():
+            raise ConfigError(
+                f"[battery] {what}: {str(self.path)!r} is a directory, not a .npy/.npz file; "
+                "give the path of the file itself"
+            )
+        if self.key is not None and self.path.is_file() and not _is_zip(self.path):
+            raise ConfigError(
+                f"[battery] {what}: {self.path.name} is not an .npz archive (a zip file); "
+                "save the arrays with np.savez"
+            )
         if not self.path.is_file():
             raise ConfigError(
                 f"[battery] {what}: file {str(self.path)!r} does not exist (paths are "
@@ -179,4 +196,7 @@ def call_model(where: str, name: str, params: Mapping[str, Any]) -> Any:
             f"{where}: model {name!r} needs parameter(s) {missing} in [model], e.g. "
             f"{missing[0]} = 4"
         )
-    return fn(**params)
+    try:
+        return fn(**params)
+    except InvalidInputError as exc:  # the model's own parameter checks: name the table
+        raise ConfigError(f"{where}: [model] {exc}") from exc

@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from qbattery._toml import check_keys, load_toml
+from qbattery._toml import (
+    Key,
+    Schema,
+    check_figure_path,
+    check_keys,
+    check_table,
+    check_writable,
+    load_toml,
+)
 from qbattery.config.battery import OperatorSource, RunConfig, builtin_models
 from qbattery.errors import ConfigError
 
@@ -19,6 +27,18 @@ TABLES: dict[str, tuple[str, ...] | None] = {
     "battery": ("H0", "HC", "state", "P0", "H", "name", "hermitian_atol", "state_atol"),
     "times": ("start", "stop", "num", "values"),
     "run": ("engine", "output", "figure", "bounds"),
+}
+#: the kind of each scalar key of ``[run]`` and ``[battery]`` (one description per table)
+RUN_SCHEMA: Schema = {
+    "engine": Key("str", '"auto"'),
+    "output": Key("str", '"out.nc"'),
+    "figure": Key("file-or-false", '"out.png"'),
+    "bounds": Key("bool", "true"),
+}
+BATTERY_SCHEMA: Schema = {
+    "name": Key("str", '"my-battery"'),
+    "hermitian_atol": Key("positive", "1e-10"),
+    "state_atol": Key("positive", "1e-10"),
 }
 #: operator entries of ``[battery]`` and whether each is required
 OPERATOR_KEYS: dict[str, bool] = {"H0": True, "HC": True, "state": True, "P0": False, "H": False}
@@ -137,24 +157,15 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     _check_tables(where, raw)
     base = p.parent
     run_table = raw.get("run", {})
+    check_table(where, "run", run_table, RUN_SCHEMA)
     engine = run_table.get("engine", "auto")
-    if not isinstance(engine, str):
-        raise ConfigError(f"{where}: [run] engine must be a string, got {engine!r}")
     bounds = run_table.get("bounds", True)
-    if not isinstance(bounds, bool):
-        raise ConfigError(f"{where}: [run] bounds must be true or false, got {bounds!r}")
     output = run_table.get("output", f"{p.stem}.nc")
-    if not isinstance(output, str) or not output:
-        raise ConfigError(f"{where}: [run] output must be a file name, got {output!r}")
     figure_value = run_table.get("figure", f"{p.stem}.png")
-    if figure_value is False:
-        figure: Path | None = None
-    elif isinstance(figure_value, str) and figure_value:
-        figure = base / figure_value
-    else:
-        raise ConfigError(
-            f"{where}: [run] figure must be a file name or false, got {figure_value!r}"
-        )
+    figure = None if figure_value is False else base / figure_value
+    if figure is not None:
+        check_figure_path(figure, f"{where}: [run] figure")
+    check_writable(base / output, f"{where}: [run] output")
     if "times" not in raw:
         raise ConfigError(
             f"{where}: missing [times] table; add start, stop and num (or values = [...])"
@@ -184,12 +195,5 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
                 raise ConfigError(f'{where}: [battery] needs {key} = "file.npy" or "file.npz:key"')
             continue
         operators[key] = _operator_source(where, base, key, table.pop(key))
-    name = table.get("name")
-    if name is not None and not isinstance(name, str):
-        raise ConfigError(f"{where}: [battery] name must be a string, got {name!r}")
-    for key in ("hermitian_atol", "state_atol"):
-        if key in table and not (_is_number(table[key]) and table[key] > 0):
-            raise ConfigError(
-                f"{where}: [battery] {key} must be a positive number, got {table[key]!r}"
-            )
+    check_table(where, "battery", table, BATTERY_SCHEMA)
     return RunConfig(operators=operators, battery_options=table, **common)

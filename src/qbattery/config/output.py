@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import xarray as xr
 
 from qbattery import _progress
 from qbattery._dataset import TIME
+from qbattery._toml import check_figure_path, check_writable
 from qbattery.charge import charge
 from qbattery.config.battery import RunConfig
 
@@ -86,16 +88,22 @@ def run(config: RunConfig, *, progress: bool | None = None) -> RunResult:
     >>> result.dataset.attrs["config"].endswith("qubit.toml")
     True
     """
+    check_writable(config.output, "output")  # before computing (--out may override)
+    if config.figure is not None:
+        check_figure_path(config.figure, "figure")
     battery = config.battery()
-    with _progress.task(f"qbattery run {config.source.name}", 2, enabled=progress) as bar:
+    with _progress.task(f"qbattery run {config.source.name}", None, enabled=progress) as bar:
+        bar.phase("charging (eigendecomposition, time chunks, quadrature)")
         ds = charge(battery, config.times, engine=config.engine, bounds=config.bounds)
-        bar.advance()
+        bar.phase("writing NetCDF")
         config.output.parent.mkdir(parents=True, exist_ok=True)
         ds.attrs["config"] = str(config.source)
         ds.to_netcdf(config.output)
         if config.figure is not None:
             from qbattery.plotting import save_dataset_figure
 
-            save_dataset_figure(ds, config.figure)
-        bar.advance()
+            bar.phase("drawing the figure")
+            with warnings.catch_warnings():  # one time: matplotlib widens the axis itself
+                warnings.filterwarnings("ignore", "Attempting to set identical", UserWarning)
+                save_dataset_figure(ds, config.figure)
     return RunResult(ds, config.output, config.figure)

@@ -17,8 +17,9 @@ from qbattery.engines.cache import clear_engine_cache, prepared_engine
 from qbattery.engines.dense import DenseEngine, dense_bytes
 from qbattery.engines.jax_engine import JaxEngine, gpu_visible
 from qbattery.engines.krylov import M_MIN, KrylovEngine
+from qbattery.engines.open_engine import OpenEngine
 from qbattery.engines.structured import StructuredEngine
-from qbattery.errors import EngineError, MemoryLimitError
+from qbattery.errors import EngineError
 
 #: name -> engine class; every registered engine is run by the contract tests
 REGISTRY: dict[str, type[Engine]] = {}
@@ -49,6 +50,7 @@ register(DenseEngine)
 register(KrylovEngine)
 register(StructuredEngine)
 register(JaxEngine)
+register(OpenEngine)
 
 #: for pure states the dense eigendecomposition is chosen up to this dimension; above it
 #: the Krylov engine is faster (measured: benchmarks/bench_krylov.py, docs/engines.md)
@@ -78,10 +80,12 @@ def choose_engine(
     free_mem: int,
     available: tuple[str, ...] | None = None,
     gpu: bool = False,
+    is_open: bool = False,
 ) -> tuple[str, str]:
     """Pick the fastest exact engine; return ``(name, reason)``.
 
-    A pure function of the battery's dimension, purity and structure, the number of
+    A pure function of the battery's dimension, purity and structure, whether it is
+    open (``is_open``: it has jump operators; then ``open`` is chosen), the number of
     times and the free memory (bytes); ``available`` (default: every registered engine)
     lists the engines that can run the battery (:func:`resolve` passes those whose
     ``supports`` accepts it). The order of preference:
@@ -103,6 +107,10 @@ def choose_engine(
     'krylov'
     """
     names = tuple(REGISTRY) if available is None else tuple(available)
+    if is_open and "open" in names:
+        return "open", "the battery has jump operators (Lindblad charging): open engine"
+    closed = tuple(n for n in names if n != "open")
+    names = closed or names  # a closed battery: the closed engines are faster
     family = structure.get("family")
     if (
         "structured" in names
@@ -160,10 +168,10 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
     ...     resolve(qb.models.kbody(4, 2), "fast", 10)
     ... except EngineError as err:
     ...     print(err)
-    unknown engine 'fast'; choose one of ['auto', 'dense', 'jax', 'krylov', 'structured']
+    unknown engine 'fast'; choose one of ['auto', 'dense', 'jax', 'krylov', 'open', 'structured']
     """
     if engine == "auto":
-        able = tuple(n for n, c in REGISTRY.items() if c.supports(battery) is None)
+        able = tuple(n for n, c in REGISTRY.items() if c.refuses(battery) is None)
         if not able:
             raise EngineError("no registered engine can run this battery")
         name, reason = choose_engine(
@@ -174,6 +182,7 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
             _checks.available_memory(),
             available=able,
             gpu="jax" in able and gpu_visible(),
+            is_open=battery.is_open,
         )
     else:
         if engine not in REGISTRY:
@@ -182,22 +191,38 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
             )
         name, reason = engine, "requested"
     cls = REGISTRY[name]
-    why_not = cls.supports(battery)
+    why_not = cls.refuses(battery)
+    if why_not is not None and battery.is_open and not cls.open_systems:
+        raise EngineError(why_not)
     if why_not is not None:
-        able_list = [n for n, c in REGISTRY.items() if c.supports(battery) is None]
         raise EngineError(
-            f"engine {name!r} cannot run this battery: {why_not}; use one of {able_list}"
+            f"engine {name!r} cannot run this battery: {why_not}; "
+            f"{_alternatives(battery, ntimes, name)}"
         )
     needed = cls.memory_estimate(battery, ntimes)
     what = f"engine {name!r} for dimension {_dim_text(battery.dim)}"
-    if needed > 2**900:  # beyond float range for the message: say it as a power of two
-        raise MemoryLimitError(
-            f"{what} needs about 2^{int(needed).bit_length() - 1} bytes of memory but only "
-            f"{_checks.format_bytes(_checks.available_memory())} is available; use an engine "
-            "that exploits the model's structure (engine='structured') or a smaller system"
-        )
-    _checks.check_memory(what, needed)
+    if needed > _checks.available_memory():
+        _checks.check_memory(what, needed, fix=_alternatives(battery, ntimes, name))
     return cls, reason
+
+
+def _alternatives(battery: Battery, ntimes: int, refused: str) -> str:
+    """Advice naming only the registered engines that can run ``battery`` and fit in memory.
+
+    Each engine's ``supports`` and ``memory_estimate`` are asked; none fitting, the advice
+    is a smaller system or fewer times.
+    """
+    avail = _checks.available_memory()
+    fits = [
+        n
+        for n, c in sorted(REGISTRY.items())
+        if n != refused
+        and c.refuses(battery) is None
+        and c.memory_estimate(battery, ntimes) <= avail
+    ]
+    if not fits:
+        return "no registered engine can run it in memory: use a smaller system or fewer times"
+    return f"use one of {fits}"
 
 
 def get_engine(battery: Battery, engine: str = "auto", ntimes: int = 1) -> tuple[Engine, str]:
@@ -226,6 +251,7 @@ __all__ = [
     "KrylovEngine",
     "Moments",
     "ObservableMoments",
+    "OpenEngine",
     "choose_engine",
     "clear_engine_cache",
     "get_engine",

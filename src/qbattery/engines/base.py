@@ -68,6 +68,8 @@ class Engine(ABC):
     exact: ClassVar[bool] = True
     #: progress bars for long loops (see :mod:`qbattery._progress`); ``charge`` sets it
     progress: bool | None = None
+    #: whether the engine runs open batteries (jump operators, Lindblad charging)
+    open_systems: ClassVar[bool] = False
 
     def __init__(self, battery: Battery) -> None:
         self.battery = battery
@@ -78,6 +80,28 @@ class Engine(ABC):
     @abstractmethod
     def supports(cls, battery: Battery) -> str | None:
         """Return ``None`` if this engine can run ``battery``, else the reason it cannot."""
+
+    @classmethod
+    def refuses(cls, battery: Battery) -> str | None:
+        """:meth:`supports`, after refusing an open battery for a closed-only engine.
+
+        Examples
+        --------
+        >>> import numpy as np, qbattery as qb
+        >>> from qbattery.engines import DenseEngine
+        >>> sm = np.array([[0.0, 1.0], [0.0, 0.0]])
+        >>> bat = qb.models.single_qubit()
+        >>> leaky = qb.Battery(bat.H0, bat.HC, bat.state, jumps=[0.5 * sm])
+        >>> DenseEngine.refuses(leaky)
+        "engine 'dense' is closed-only; this battery has 1 jump operators; use engine='open'"
+        """
+        njumps = len(getattr(battery, "jumps", ()))
+        if njumps and not cls.open_systems:
+            return (
+                f"engine {cls.name!r} is closed-only; this battery has {njumps} jump "
+                "operators; use engine='open'"
+            )
+        return cls.supports(battery)
 
     @classmethod
     @abstractmethod

@@ -109,6 +109,8 @@ class DenseEngine(Engine):
         if not np.any(np.imag(H)):
             H = np.ascontiguousarray(np.real(H))
         E, V = sla.eigh(H, driver="evd", check_finite=False)
+        #: ‖H‖, for the phase-precision limit (``_checks.PHASE_LIMIT``)
+        self.norm = float(max(abs(E[0]), abs(E[-1])))
         self.E = E - float(np.mean(E))  # a global phase; keeps E·t small
         self.V = V
         weights, vectors = battery.ensemble()
@@ -165,6 +167,7 @@ class DenseEngine(Engine):
     def moments(self, times: np.ndarray) -> Moments:
         """Exact raw moments at ``times``."""
         times = np.asarray(times, dtype=float)
+        _checks.check_phase_range(self.name, times, self.norm)
         nt = times.size
         lam, C, E = self.weights, self.C, self.E
         res: dict[str, dict[str, np.ndarray]] = {

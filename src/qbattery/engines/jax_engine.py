@@ -1,6 +1,6 @@
 r"""JAX engine: Chebyshev propagation of kets on a GPU or CPU, one compiled scan (issue 13).
 
-Every quantity of SPEC §1 follows from the propagated kets ψ_t = Uψ0, φ^W_t = U W0ψ0
+Every quantity of :doc:`/concepts` follows from the propagated kets ψ_t = Uψ0, φ^W_t = U W0ψ0
 and φ^P_t = U P0ψ0 (the Krylov engine's formulas, :mod:`qbattery.engines.krylov`); a
 mixed ρ0 = Σ_k λ_k|ψ_k⟩⟨ψ_k| is propagated as the batch of its eigenvectors, and its
 Uhlmann fidelity comes from the r × r overlaps ⟨ψ_k|ψ_l(t)⟩ (exact: ρ0's support is
@@ -9,10 +9,12 @@ fused bit-flip/phase kernels (:mod:`qbattery.engines.jax_kernels`); no matrix is
 
 The Fisher information (Eq. B5) of O0 = W0 or P0 is exact (no finite differences) when
 O0 is diagonal in the computational basis (every model's W0), when its eigenbasis is
-given (``Battery(..., eigenbases=...)``, e.g. the k-body P0), or when d ≤ 1024 (O0 is
-diagonalised on the host); otherwise it is NaN with a note. Each step of the scan keeps
-the Gram matrices of the ψ Chebyshev basis in O0's eigenspaces, so ``fisher`` at any
-times (the adaptive θ quadrature's nodes) costs O(n_sectors K²) per time on the host.
+given (``Battery(..., eigenbases=...)``; a product basis such as the k-body P0's,
+:attr:`qbattery.Eigenbasis.factors`, is applied factor by factor on the device), or
+when d ≤ 1024 (O0 is diagonalised on the host); otherwise it is NaN with a note. Each
+step of the scan keeps the Gram matrices of the ψ Chebyshev basis in O0's eigenspaces,
+so ``fisher`` at any times (the adaptive θ quadrature's nodes) costs O(n_sectors K²)
+per time on the host.
 
 JAX runs in complex128: constructing the engine sets ``jax_enable_x64`` (a global JAX
 setting; importing qbattery does not touch JAX).
@@ -213,7 +215,7 @@ class JaxEngine(Engine):
         basis = self.battery.eigenbases.get(which)
         op = self.battery.H0 if which == "work" else self.battery.P0
         transform: Any
-        Qh: np.ndarray | None = None
+        Qh: Any = None  # Q† (matrix) or a tuple of the factors' q_i† (factors)
         if basis is not None:
             values, transform = basis.values, basis.coefficients
         elif spec.is_diagonal:
@@ -235,9 +237,13 @@ class JaxEngine(Engine):
         order = np.argsort(values, kind="stable")
         starts = eigenspaces(np.asarray(values)[order], rtol=DEGENERACY_RTOL)
         bounds = tuple(int(b) for b in np.append(starts, self.d))
+        few = len(bounds) - 1 <= MAX_DEVICE_SECTORS
+        factors = None if basis is None else basis.factors
         if transform is None or basis is None:  # diagonal, or Q† as a matrix (small d)
-            few = len(bounds) - 1 <= MAX_DEVICE_SECTORS
             kind = ("sorted" if transform is None else "matrix") if few else "host"
+        elif few and factors is not None:
+            kind = "factors"  # a product basis: Q† factor by factor on the device
+            Qh = tuple(np.ascontiguousarray(np.conj(Q).T) for _, Q in factors)
         else:
             kind = "host"
         return {"order": order, "bounds": bounds, "transform": transform, "kind": kind,
@@ -317,7 +323,9 @@ class JaxEngine(Engine):
             if secs[i] is None or secs[i][0] == "host"
             else (
                 jnp.asarray(self._sector[w]["order"]),
-                jnp.asarray(self._sector[w]["Qh"]) if secs[i][0] == "matrix" else dummy[1],
+                jax.tree_util.tree_map(jnp.asarray, self._sector[w]["Qh"])
+                if secs[i][0] in ("matrix", "factors")
+                else dummy[1],
             )
             for i, w in enumerate(OBSERVABLES)
         )

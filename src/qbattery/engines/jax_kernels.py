@@ -5,12 +5,11 @@ JAX at module level). Nothing here forms a matrix of size d × d.
 
 **Pauli sums.** A string with flip mask x, sign mask z and n_Y letters Y acts as
 (P v)[a] = (−i)^{n_Y} (−1)^{popcount(a & z)} v[a ⊕ x]. Strings are grouped by x; the
-diagonal group (x = 0) is one precomputed array, every other group is one reversal of
-the axes of the flipped bits (a view of v of shape (…, 2, run, 2, …)) times a factor
-computed on the fly from an index iota (a constant when no string of the group has a Z
-or Y). XLA fuses each group into one pass. The structure (the masks) is static; the
-coefficients are arguments, so a new battery with the same strings reuses the compiled
-code.
+diagonal group (x = 0) is one precomputed array, every other group is one gather
+v[iota ⊕ x] times a factor computed on the fly from the index iota (a constant when no
+string of the group has a Z or Y). XLA fuses all groups into one pass. The structure
+(the masks) is static; the coefficients are arguments, so a new battery with the same
+strings reuses the compiled code.
 
 **Chebyshev propagation** (Tal-Ezer & Kosloff 1984). With H̃ = (H − c)/r and the
 spectrum of H inside [c − r, c + r],
@@ -190,9 +189,14 @@ def _flip_shape(n: int, x: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def make_apply(
-    n: int, groups: tuple[tuple[int, tuple[int, ...]], ...]
+    n: int, groups: tuple[tuple[int, tuple[int, ...]], ...], *, gather: bool = True
 ) -> Callable[[jax.Array, jax.Array, jax.Array], jax.Array]:
-    """v ↦ A v for v of shape (b, 2^n), given A's diagonal array and group coefficients."""
+    """v ↦ A v for v of shape (b, 2^n), given A's diagonal array and group coefficients.
+
+    ``gather=True``: each flip v[a ⊕ x] is a 1-D gather with indices iota ⊕ x, which
+    XLA fuses into one pass (on CPU at N = 14 about 1.7× faster than the reversals);
+    ``False``: reversal of the flipped axes of a reshaped view (the same numbers).
+    """
     d = 1 << n
     layouts = [_flip_shape(n, x) for x, _ in groups]
     signed = any(any(zs) for _, zs in groups)
@@ -202,8 +206,19 @@ def make_apply(
         out = diag * v
         idx = _index(n) if signed else None
         k = 0
-        for (_, zs), (shape, axes) in zip(groups, layouts, strict=True):
-            flipped = jnp.flip(v.reshape((b, *shape)), [1 + a for a in axes]).reshape(b, d)
+        # flat index of (row, a) is row·d + a, and x < d flips only a's bits: one 1-D
+        # gather per group, v.ravel()[iota ⊕ x] (no transposed gather layout in a scan)
+        flat = v.reshape(-1)
+        io = lax.iota(jnp.int64 if b * d > 2**31 - 1 else jnp.int32, b * d)
+        for (x, zs), (shape, axes) in zip(groups, layouts, strict=True):
+            if gather:
+                flipped = (
+                    flat.at[io ^ jnp.asarray(x, io.dtype)]
+                    .get(mode="promise_in_bounds", unique_indices=True)
+                    .reshape(b, d)
+                )
+            else:
+                flipped = jnp.flip(v.reshape((b, *shape)), [1 + a for a in axes]).reshape(b, d)
             if any(zs):
                 assert idx is not None
                 factor: Any = 0.0
@@ -287,7 +302,8 @@ class ScanLayout:
     h_groups: Any
     w_groups: Any
     p_groups: Any
-    #: per observable: None (no Fisher), ("sorted", bounds) or ("host", nsec)
+    #: per observable: None (no Fisher), ("sorted" | "matrix" | "factors", bounds) or
+    #: ("host", nsec)
     sectors: tuple[Any, Any]
 
 
@@ -314,6 +330,11 @@ def build_scan(layout: ScanLayout, host_grams: tuple[Any, Any]) -> Callable[...,
         X = jnp.moveaxis(V, 1, 0)  # (r, K + 1, d)
         if spec[0] == "matrix":  # O0 diagonalised on the host (small d): X ↦ X Q†ᵀ
             X = X @ Qh.T
+        elif spec[0] == "factors":  # product basis: Qh is a tuple of the factors' q_i†
+            X = X.reshape(r, K + 1, *(q.shape[0] for q in Qh))  # np.kron order
+            for i, q in enumerate(Qh):
+                X = jnp.moveaxis(jnp.tensordot(q, X, axes=([1], [2 + i])), 0, 2 + i)
+            X = X.reshape(r, K + 1, 1 << n)
         Vs = jnp.take(X, order, axis=2)  # sorted by sector
         bounds = spec[1]
         parts = [

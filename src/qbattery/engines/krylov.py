@@ -1,6 +1,6 @@
 r"""Krylov engine: matrix-free Lanczos propagation, pure states up to d ≈ 2^22.
 
-For a pure state every quantity of SPEC §1 follows from |ψ_t⟩ = U|ψ0⟩ and the evolved
+For a pure state every quantity of :doc:`/concepts` follows from |ψ_t⟩ = U|ψ0⟩ and the evolved
 counting vectors |φ^O_t⟩ = U O0|ψ0⟩ (O0 = W0, P0). With δ^O_t = O0|ψ_t⟩ − |φ^O_t⟩, so
 that 𝒪_t|ψ0⟩ = U†δ^O_t (Eq. 2–3, A3–A4),
 
@@ -30,6 +30,7 @@ the values are exactly 0 (and the fidelity 1).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.linalg.blas as blas
@@ -98,8 +99,17 @@ def _quad(Y1: np.ndarray, G: np.ndarray, Y2: np.ndarray) -> np.ndarray:
     return np.asarray(np.sum(Y1.conj() * (G @ Y2), axis=0))
 
 
+def _norm_bound(H: Any) -> float:
+    """An upper bound of ‖H‖: Σ|c| of a PauliSum, else the largest absolute row sum."""
+    if hasattr(H, "to_list"):
+        return float(sum(abs(c) for c, _ in H.to_list()))
+    if sp.issparse(H):
+        return float(abs(H).sum(axis=1).max())
+    return float(np.max(np.sum(np.abs(np.asarray(H)), axis=1)))
+
+
 class KrylovEngine(Engine):
-    """Matrix-free Lanczos engine for pure states (SPEC §4), dense output.
+    """Matrix-free Lanczos engine for pure states (see :doc:`/engines`), dense output.
 
     Memory: the Krylov basis of the three kets (``basis_budget``, default 768 MiB, k
     between 8 and 40 vectors per ket), k products P0·v and a few kets. The work
@@ -153,6 +163,8 @@ class KrylovEngine(Engine):
         self.tol = float(tol)
         self.eig_max_dim = int(EIG_MAX_DIM if eig_max_dim is None else eig_max_dim)
         self._apply_h = applier(battery.H)
+        #: an upper bound of ‖H‖, for the phase-precision limit (``_checks.PHASE_LIMIT``)
+        self.norm = _norm_bound(battery.H)
         self._apply = {"work": applier(battery.H0), "power": applier(battery.P0)}
         self._diag = {
             w: (operator_diagonal(op) if is_diagonal(op) else None)
@@ -276,6 +288,7 @@ class KrylovEngine(Engine):
     def moments(self, times: np.ndarray) -> Moments:
         """Raw moments at ``times`` from the windows' Gram matrices (module docstring)."""
         times = np.asarray(times, dtype=float)
+        _checks.check_phase_range(self.name, times, self.norm)
         nt = times.size
         self._extend(float(times.max()) if nt else 0.0)
         out = {

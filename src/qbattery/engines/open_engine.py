@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from qbattery._checks import format_dim
 from qbattery.battery import Battery, to_dense
 from qbattery.engines.base import Engine, Moments, Observable, ObservableMoments
 from qbattery.engines.dense import eigenspaces
@@ -51,6 +52,8 @@ from qbattery.numerics.superprop import EIGEN_MAX, Propagator
 
 #: dimension up to which the vectorised generator is dense (d² ≤ 4096)
 DENSE_MAX_DIM = 64
+#: closed batteries (no jumps) are accepted up to this dimension (contract test)
+CLOSED_MAX_DIM = 16
 #: p_m below this counts as zero in the Fisher information (stepping routes' rounding)
 P_FLOOR = 1e-14
 _EPS = float(np.finfo(float).eps)
@@ -82,6 +85,7 @@ class OpenEngine(Engine):
     """
 
     name = "open"
+    open_systems = True
 
     def __init__(
         self,
@@ -124,8 +128,15 @@ class OpenEngine(Engine):
     # ---- engine contract --------------------------------------------------------------
     @classmethod
     def supports(cls, battery: Battery) -> str | None:
-        """The open engine runs any battery (open or closed) that fits in memory."""
-        return None
+        """Any open battery (memory permitting); a closed one up to d = 16 (the closed
+        engines are faster; the limit keeps the engine contract test quick)."""
+        if battery.jumps or battery.dim <= CLOSED_MAX_DIM:
+            return None
+        return (
+            f"a closed battery of dimension {format_dim(battery.dim)} > {CLOSED_MAX_DIM} is "
+            "run faster "
+            "by the closed engines; pass jumps=[...] for Lindblad charging"
+        )
 
     @classmethod
     def memory_estimate(cls, battery: Battery, ntimes: int) -> int:
@@ -203,12 +214,13 @@ class OpenEngine(Engine):
         v0 = vec(self.rho0)
         ev = self.prop.apply(times, v0, powers=2, offset=True)[..., 0]  # (3, nt, n)
         p, dp, ddp = (np.real(ev[j] @ rows.T) for j in range(3))  # (nt, nsec)
-        # rounding of Δp_m: relative on the eigen route (κ(R)·eps), absolute otherwise
+        p = p + np.real(rows @ v0)[None, :]  # p_m(0) + Δp_m: no cancellation as t → 0
+        # rounding of p_m: relative to the largest p_m on the eigen route (κ(R)·eps; the
+        # scale is p_m(t), not Δp_m, which vanishes at t = 0), absolute otherwise
         if self.prop.method == "eigen":
             floor = 10 * self.prop.cond * _EPS * np.max(np.abs(p), axis=1, keepdims=True)
         else:
             floor = np.full((times.size, 1), P_FLOOR)
-        p = p + np.real(rows @ v0)[None, :]  # p_m(0) + Δp_m: no cancellation as t → 0
         small = p <= floor
         t = times[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -1,4 +1,9 @@
-"""Built-in battery models of the paper (SPEC §3). Each returns a cached, immutable Battery."""
+"""Built-in battery models of the paper. Each returns a cached, immutable Battery.
+
+Each model records its convention (H0, HC, the H that drives the evolution, P0, the
+initial state, what is held fixed as N grows) in ``structure["convention"]``;
+:meth:`qbattery.Battery.describe` prints it and :doc:`/conventions` tabulates it.
+"""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from scipy.special import comb
 
 from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
-from qbattery.models._common import cached_model, check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real, convention
 from qbattery.models._literature import strict_parameters
 from qbattery.models.cavity_check import top_population
 from qbattery.states import gibbs_state
@@ -338,6 +338,14 @@ def dicke(
             "subsystem": _subsystem(N, n_max, basis, omega_a),
             "gibbs": _cell_gibbs(N, n_photons, basis, omega_a, why),
             "check_state": check_state,
+            "convention": convention(
+                H0="ω_a J_z (the cells only)",
+                HC="ω_c a†a + 2ω_cλ J_x(a + a†) (Ferraro et al.'s coupling, no 1/√N)",
+                H="H0 + HC (coupling switched on at t = 0)",
+                P0="−i[H0, HC] (unnormalised)",
+                state=f"|n = {n_photons}⟩ ⊗ |j, −j⟩ (Fock charger, cells in the ground state)",
+                fixed="λ, ω_a, ω_c; n_photons = N by default; Fock cutoff n_max checked to t_max",
+            ),
         },
     )
 
@@ -419,5 +427,13 @@ def tavis_cummings(
             "H0_initial": -omega_a * N / 2,
             "subsystem": _subsystem(N, n_max, basis, omega_a),
             "gibbs": _cell_gibbs(N, n_photons, basis, omega_a, why),
+            "convention": convention(
+                H0="ω_a J_z (the cells only)",
+                HC="ω_c a†a + ω_cλ (J_+ a + J_− a†) (rotating-wave Dicke coupling)",
+                H="H0 + HC (coupling switched on at t = 0)",
+                P0="−i[H0, HC] (unnormalised)",
+                state=f"|n = {n_photons}⟩ ⊗ |j, −j⟩ (Fock charger, cells in the ground state)",
+                fixed="λ, ω_a, ω_c; n_photons = N by default; exact (n + e conserved)",
+            ),
         },
     )

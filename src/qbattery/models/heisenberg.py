@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qbattery.battery import Battery
-from qbattery.models._common import cached_model, check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real, convention
 from qbattery.models._literature import (
     check_qubits,
     product_ket,
@@ -41,9 +41,9 @@ def heisenberg(
     r"""XXZ spin-chain battery charged by a transverse field.
 
     The battery Hamiltonian is an XXZ chain in a longitudinal field and the charger a
-    uniform transverse field, the spin-chain quantum battery of Le, Levinsen and Parish,
-    *Spin-chain model of a many-body quantum battery*, Phys. Rev. A **97**, 022106
-    (2018) (nearest-neighbour case), in this package's conventions:
+    uniform transverse field, the spin-chain quantum battery of Le, Levinsen, Modi, Parish and
+    Pollock, *Spin-chain model of a many-body quantum battery*, Phys. Rev. A **97**,
+    022106 (2018) (nearest-neighbour case), in this package's conventions:
 
     .. math:: H_0 = -\frac{\omega_0}{2}\sum_i\sigma_z^{(i)}
               + J\sum_{\langle ij\rangle}\left(\sigma_x^{(i)}\sigma_x^{(j)}
@@ -114,5 +114,15 @@ def heisenberg(
         product_ket(N, up),
         name="heisenberg",
         params=params,
-        structure={"H0_initial": e_polarised},
+        structure={
+            "H0_initial": e_polarised,
+            "convention": convention(
+                H0="−(ω0/2) Σ σ_z + J Σ_bonds (σ_xσ_x + σ_yσ_y + Δ σ_zσ_z)",
+                HC="Ω Σ σ_x",
+                H="H0 + HC (the battery Hamiltonian stays on during charging)",
+                P0="−i[H0, HC] (unnormalised)",
+                state="|0⟩^⊗N (eigenstate of H0; its ground state for J < 0, Δ ≥ 1)",
+                fixed="J, Δ, ω0 and Ω per bond / cell (extensive energies)",
+            ),
+        },
     )

@@ -1,4 +1,4 @@
-"""Ising-like chains with s-body σ_x strings, Eq. (10) and App. F (SPEC §2 readings)."""
+"""Ising-like chains with s-body σ_x strings, Eq. (10) and App. F (s-site strings)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Literal
 
 import numpy as np
 
+from qbattery._checks import check_memory
 from qbattery.battery import Battery
 from qbattery.ergotropy import uniform_field_spectrum
 from qbattery.errors import InvalidInputError
-from qbattery.models._common import cached_model, check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real, convention
 from qbattery.operators import PauliSum, ProductState
 
 Variant = Literal["paper", "tfim"]
@@ -18,6 +19,18 @@ PowerMode = Literal["paper", "rate"]
 
 #: above this dimension the extreme eigenvalues of a tfim chain come from Lanczos (eigsh)
 DENSE_SPECTRUM_MAX = 1024
+#: peak bytes per site of building the chain's PauliSums and product state (measured for
+#: the k-body model, whose operators have the same size: 180 B/site)
+BYTES_PER_SITE = 256
+#: complex vectors of dimension 2^N that ARPACK's eigsh holds (ncv = 20 Lanczos vectors,
+#: its work vectors and the product's temporaries)
+EIGSH_VECTORS = 28
+
+
+def _spectrum_bytes(N: int) -> float:
+    """Memory of the extreme eigenvalues of a tfim chain: dense eigh or ARPACK eigsh."""
+    d = 2.0**N
+    return 16 * d * d * 2 if d <= DENSE_SPECTRUM_MAX else 16 * d * EIGSH_VECTORS
 
 
 def ising_strings(N: int, s: int) -> list[list[int]]:
@@ -69,7 +82,7 @@ def ising(
 ) -> Battery:
     r"""Ising-like chain of N qubits with s-site σ_x strings (Eq. 10, App. F).
 
-    H0 = −(ω0/2)Σσ_z; S = Σ_{i=1}^{N−s+1} σ_x^(i)…σ_x^(i+s−1) (SPEC §2: s-site strings).
+    H0 = −(ω0/2)Σσ_z; S = Σ_{i=1}^{N−s+1} σ_x^(i)…σ_x^(i+s−1) (s-site strings, :doc:`/readings`).
 
     * ``variant="paper"``: HC = −Ω S − H0, so H^T = H0 + HC = −Ω S (as the paper writes;
       the σ_z field cancels).
@@ -94,6 +107,14 @@ def ising(
         raise InvalidInputError(f"`variant` must be 'paper' or 'tfim', got {variant!r}")
     if power not in ("paper", "rate"):
         raise InvalidInputError(f"`power` must be 'paper' or 'rate', got {power!r}")
+    check_memory(f"ising(N={N}, s={s})", BYTES_PER_SITE * N, fix="use fewer sites")
+    if variant == "tfim" and normalize:
+        check_memory(
+            f"the extreme eigenvalues of ising(N={N}, s={s}, variant='tfim') for "
+            "normalize=True (ARPACK eigsh)",
+            _spectrum_bytes(N),
+            fix="use fewer sites, or normalize=False",
+        )
     H0 = PauliSum.single_site(N, "Z", -(omega0 / 2))
     S = PauliSum.sliding(N, s, "X")
     HC = -Omega * S if variant == "tfim" else -Omega * S - H0
@@ -136,5 +157,16 @@ def ising(
             "E_max": e_max,
             "H0_initial": -(omega0 / 2) * N,  # ⟨0…0|H0|0…0⟩
             "H0_spectrum": partial(uniform_field_spectrum, N, omega0),  # for ergotropy
+            "convention": convention(
+                H0="−(ω0/2) Σ σ_z",
+                HC="−Ω S − H0 (paper)" if variant == "paper" else "−Ω S (tfim)",
+                H=("(H^T − E_min)/(E_max − E_min), H^T = H0 + HC" if normalize else "H0 + HC")
+                + (" = −Ω S before normalising" if variant == "paper" else ""),
+                P0="−i[H0, HC]/‖H^T‖ (power='paper')"
+                if power == "paper"
+                else "−i[H0, H_norm] (power='rate')",
+                state="|0⟩^⊗N (ground state of H0)",
+                fixed="Ω per string; with normalize=True the spectrum of H spans [0, 1]",
+            ),
         },
     )

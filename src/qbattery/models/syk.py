@@ -14,7 +14,7 @@ import xarray as xr
 from qbattery._typing import TimesLike
 from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
-from qbattery.models._common import cached_model, check_int, check_real
+from qbattery.models._common import cached_model, check_int, check_real, convention
 from qbattery.models._literature import (
     check_qubits,
     product_ket,
@@ -188,7 +188,17 @@ def syk(
         name="syk",
         params={"N": N, "q": q, "J": J, "omega0": omega0, "seed": seed},
         H=real_if_possible(Hsyk),
-        structure={"H0_initial": -(omega0 / 2) * N},
+        structure={
+            "H0_initial": -(omega0 / 2) * N,
+            "convention": convention(
+                H0="−(ω0/2) Σ σ_y",
+                HC="H_SYK − H0",
+                H="H0 + HC = H_SYK (a sudden quench: no H0 during charging)",
+                P0="−i[H0, H_SYK] (unnormalised)",
+                state="⊗|+y⟩ (ground state of H0)",
+                fixed="J and the coupling variance of syk_couplings (see its docstring)",
+            ),
+        },
     )
 
 

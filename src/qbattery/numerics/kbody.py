@@ -1,4 +1,4 @@
-r"""Block constants of the k-body model (Eq. 7, SPEC §2): the one place they are computed.
+r"""Block constants of the k-body model (Eq. 7): the one place they are computed.
 
 N spins form n = ⌊N/k⌋ blocks of k spins and, when r = N − nk > 0, one block of r spins.
 Sums over blocks of the squared block sizes, S₂ = Σ_j m_j² = nk² + r², set the variances

@@ -6,9 +6,12 @@ and the structured solvers; :mod:`qbattery.bounds` re-exports :func:`speed_angle
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
+
+from qbattery._checks import check_quadrature_panels
 
 #: Chebyshev–Lobatto points per panel
 _NODES = 17
@@ -31,16 +34,19 @@ def speed_angle(
     fisher: Callable[[np.ndarray], np.ndarray],
     times: np.ndarray,
     *,
-    rtol: float = 1e-10,
-    max_panels: int = 4000,
+    rtol: float = 1e-12,
+    max_panels: int = 200_000,
 ) -> np.ndarray:
     r"""θ_t = ∫_0^t √(I_t') / 2 dt' (Eq. 5) at ``times``, adaptively.
 
-    Panels of [0, max(times)] are chosen independently of ``times``: each carries a
-    17-point Chebyshev interpolant of √I/2 and is split in two until the interpolant's
-    last two coefficients are below ``rtol`` relative to the running integral (a
-    Chebfun-style test). θ at any time is the integral of the interpolants, so it is
-    accurate to far better than the 1e-6 relative accuracy promised in SPEC §1.
+    [0, max(times)] is cut into base panels of a power-of-two width anchored at 0, and
+    each panel carries a 17-point Chebyshev interpolant of √I/2 and is split in two
+    until the interpolant's last two coefficients are below ``rtol`` times *that panel's*
+    integral (plus 10⁻¹⁵ of the panel's width times the largest integrand seen; a
+    Chebfun-style test). The test is local, and √I/2 ≥ 0, so θ at every time, the
+    cumulative sum of the panels' integrals, is accurate to about ``rtol`` relative
+    whatever the other requested times are: two time grids give the same θ at shared
+    times (issue 12).
 
     Parameters
     ----------
@@ -48,6 +54,11 @@ def speed_angle(
         Vectorised I(t) for an array of times (any order).
     times : ndarray, shape (nt,)
         Non-negative, increasing times.
+    rtol : float
+        Relative accuracy of each panel's integral.
+    max_panels : int
+        At most this many panels; reaching it raises (the integrand oscillates too fast
+        for the window: a shorter window or fewer oscillations).
 
     Examples
     --------
@@ -60,27 +71,37 @@ def speed_angle(
     T = float(times.max()) if times.size else 0.0
     if T == 0.0:
         return np.zeros(times.shape)
-    pending = [(T * i / 4, T * (i + 1) / 4) for i in range(4)]
+    h = 2.0 ** math.ceil(math.log2(T / 4))  # 2 < T/h ≤ 4 base panels anchored at 0
+    n_base = math.ceil(T / h)
+    pending = [(i * h, min((i + 1) * h, T)) for i in range(n_base)]
+    pending = [(lo, hi) for lo, hi in pending if hi > lo]
     done: list[tuple[float, float, np.ndarray]] = []
-    scale = 0.0  # running estimate of ∫|√I/2| over [0, T]
+    peak = 0.0  # the largest integrand value seen: the absolute floor's scale
+    scale = 0.0  # running estimate of ∫_0^T √I/2
     while pending:
         a = np.array([p[0] for p in pending])
         b = np.array([p[1] for p in pending])
         nodes = (a[:, None] + b[:, None]) / 2 + (b - a)[:, None] / 2 * _X[None, :]
         vals = np.sqrt(np.maximum(fisher(nodes.ravel()), 0.0)).reshape(nodes.shape) / 2
+        peak = max(peak, float(np.max(vals)))
         coef = vals @ _TO_COEF.T
         width = b - a
         tail = width * (np.abs(coef[:, -1]) + np.abs(coef[:, -2]))
         integ = width / 2 * (vals @ _W)
+        # local: rtol of the panel's own integral; global floor: 1e-13 of the running
+        # ∫_0^T (an integrand with rounding noise, e.g. a Fisher information I_t with
+        # p(1 − p) → 0 in its denominator, cannot be refined to rtol locally)
         scale = max(scale, float(np.sum(np.abs(integ)) * T / np.sum(width)))
+        tol = np.maximum(rtol * np.abs(integ) + 1e-15 * width * peak, 1e-13 * scale)
         split: list[tuple[float, float]] = []
         for i, (lo, hi) in enumerate(pending):
-            converged = tail[i] <= rtol * max(scale, 1e-300) or (hi - lo) < 1e-12 * T
-            if converged or len(done) + len(pending) + len(split) > max_panels:
+            converged = tail[i] <= tol[i] or (hi - lo) < 1e-13 * T
+            if converged:
                 done.append((lo, hi, coef[i]))
             else:
                 mid = (lo + hi) / 2
                 split += [(lo, mid), (mid, hi)]
+        check_quadrature_panels(len(done) + len(split), max_panels, T)
         pending = split
     done.sort(key=lambda p: p[0])
     highs = np.array([p[1] for p in done])

@@ -163,7 +163,7 @@ def plot_variable(
     return drawn
 
 
-#: the 3×3 layout of :func:`plot_dataset` (all 13 variables of SPEC §5)
+#: the 3×3 layout of :func:`plot_dataset` (all 13 :ref:`variables <variables-table>`)
 DATASET_PANELS: tuple[tuple[str, ...], ...] = (
     (WORK_MEAN,),
     (POWER_MEAN,),

@@ -1,9 +1,10 @@
 """Parameter sweeps on ``dask.distributed`` that survive interruption.
 
 ``qb.sweep(model, grid, times)`` computes ``qb.charge`` at every point of a grid of
-model parameters, one task per grid point, and returns one :class:`xarray.Dataset`
-with the grid as dimensions (plus ``time``); with ``store=PATH`` every finished point
-is written to a Zarr store as it arrives, and a rerun resumes (see :mod:`.api`).
+model parameters, in tasks of a block of grid points each, and returns one
+:class:`xarray.Dataset` with the grid as dimensions (plus ``time``); with
+``store=PATH`` every finished task is written to a Zarr store as it arrives, and a
+rerun resumes (see :mod:`.api`).
 
 The package, one job per module:
 
@@ -12,8 +13,15 @@ The package, one job per module:
   the point states (``PENDING``, ``DONE``, ``INVALID``, ``FAILED``);
 - :mod:`~qbattery.sweep.store`: where results go (memory or a Zarr store),
   :func:`open_sweep`;
-- :mod:`~qbattery.sweep.worker`: the task of one grid point (:func:`compute_point`);
+- :mod:`~qbattery.sweep.worker`: the task of a block of grid points
+  (:func:`compute_point`, ``evaluate_chunk``, the hook for batched engines);
+- :mod:`~qbattery.sweep.chunks`: cutting the grid into blocks sized from a timed point;
+- :mod:`~qbattery.sweep.execute`: one run (measure, open the store, run, record);
 - :mod:`~qbattery.sweep.cluster`: running the tasks on a Dask cluster;
+- :mod:`~qbattery.sweep.cluster_config`: the ``[cluster]`` table (local, scheduler,
+  SLURM/PBS/SGE through dask-jobqueue);
+- :mod:`~qbattery.sweep.lock`: one writer per store (a lock file holding host and PID);
+- :mod:`~qbattery.sweep.dryrun`: ``--dry-run`` and ``--status``;
 - :mod:`~qbattery.sweep.config`: the ``qbattery sweep`` TOML file (:func:`load_config`,
   :func:`run_config`).
 """

@@ -1,19 +1,23 @@
 """The sweep API: parameter sweeps on ``dask.distributed`` that survive interruption.
 
 ``qb.sweep(model, grid, times)`` computes ``qb.charge`` at every point of a grid of
-model parameters, one task per grid point, and returns one :class:`xarray.Dataset`
-with the grid as dimensions (plus ``time``).
+model parameters, in tasks of a block of grid points each (sized from the first point
+so that a task takes about a second, :mod:`.chunks`), and returns one
+:class:`xarray.Dataset` with the grid as dimensions (plus ``time``). A sweep estimated
+at under a few seconds runs in this process.
 
 With ``store=PATH`` every finished point is written to a Zarr store as it arrives:
 
 1. the *template* (every array, its metadata and the sweep's configuration, but no
    data) is written first, to a temporary directory renamed into place, so a store
    either exists whole or not at all;
-2. each finished point is one ``to_zarr(region=...)`` write of its data; every array
-   has one chunk per grid point, so no two writes share a chunk (Zarr writes each chunk
-   file atomically);
-3. then the point's *completion record* (its ``status``) is written; a point whose
-   status is still ``pending`` is computed again on the next run.
+2. each finished task is one region write per variable of its block; the data arrays
+   are chunked in the same blocks, so no two writes share a chunk (Zarr writes each
+   chunk file atomically);
+3. then the points' *completion records* (their ``status``, one chunk per point) are
+   written; a point whose status is still ``pending`` is computed again on the next run.
+
+A store has one writer at a time: a lock file holding host and PID (:mod:`.lock`).
 
 Killing the command (Ctrl-C, SIGKILL) or losing a worker loses no finished point;
 running the same sweep again with the same store computes only what is missing and
@@ -38,10 +42,10 @@ from qbattery._dataset import ERROR, STATUS
 from qbattery._typing import TimesLike
 from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
-from qbattery.sweep.cluster import run_distributed
-from qbattery.sweep.spec import DONE, FAILED, INVALID, PENDING, make_spec
-from qbattery.sweep.store import MemoryWriter, PointResult, ZarrWriter
-from qbattery.sweep.worker import run_local
+from qbattery.sweep.cluster_config import ClusterConfig
+from qbattery.sweep.execute import SweepRun
+from qbattery.sweep.lock import StoreLock
+from qbattery.sweep.spec import DONE, FAILED, INVALID, make_spec
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -145,8 +149,17 @@ def run_sweep(
     retry_failed: bool = False,
     progress: bool | None = None,
     dashboard: bool = True,
+    chunk_points: int | None = None,
+    cluster: ClusterConfig | None = None,
+    wait: bool = False,
 ) -> SweepReport:
     """Run a sweep (see :func:`sweep`) and report what was done.
+
+    Beyond the arguments of :func:`sweep`: ``chunk_points`` fixes the points per task
+    (default: sized from the first point so that a task takes about a second),
+    ``cluster`` a batch-system cluster (:class:`ClusterConfig`, ``[cluster]`` of a
+    config), and ``wait`` waits for a store locked by another sweep instead of raising
+    :class:`StoreLockedError`.
 
     Returns
     -------
@@ -176,33 +189,17 @@ def run_sweep(
     spec = make_spec(model, grid, times, params=params, engine=engine, bounds=bounds)
     if client == "serial" and workers is not None:
         raise InvalidInputError("`workers` does not apply to client='serial'; drop it")
-    writer: MemoryWriter | ZarrWriter = (
-        MemoryWriter(spec) if store is None else ZarrWriter(spec, store)
-    )
-    status = writer.status()
-    todo_mask = status == PENDING
-    if retry_failed:
-        todo_mask |= status == FAILED
-    todo = [idx for idx in spec.indices() if todo_mask[idx]]
-    stored_before = int(spec.size - len(todo))
-
-    computed = 0
-    n_workers = 1
-    with _progress(progress, len(todo), stored_before) as bar:
-
-        def record(result: PointResult) -> None:
-            nonlocal computed
-            writer.write(result)
-            computed += 1
-            if bar is not None:
-                bar.advance(bar.task_ids[0])
-
-        if todo and client == "serial":
-            for idx in todo:
-                record(run_local(spec, idx))
-        elif todo:
-            n_workers = run_distributed(spec, todo, client, workers, dashboard, record)
-    ds = writer.dataset()
+    if chunk_points is not None and (isinstance(chunk_points, bool) or chunk_points < 1):
+        raise InvalidInputError(f"`chunk_points` must be ≥ 1, got {chunk_points!r}")
+    lock = contextlib.nullcontext() if store is None else StoreLock(store, wait=wait)
+    with lock:
+        run = SweepRun(spec, store, retry_failed, chunk_points)
+        with _progress(progress, len(run.todo), run.stored_before) as bar:
+            run.bar = bar
+            n_workers = run.execute(client, workers, dashboard, cluster)
+        writer = run.writer
+        assert writer is not None  # execute() opens it
+        ds = writer.dataset()
     invalid: list[tuple[dict[str, Any], str]] = []
     failed: list[tuple[dict[str, Any], str]] = []
     for idx in spec.indices():
@@ -213,8 +210,8 @@ def run_sweep(
     return SweepReport(
         dataset=ds,
         total=spec.size,
-        computed=computed,
-        stored_before=stored_before,
+        computed=run.computed,
+        stored_before=run.stored_before,
         elapsed_s=_time.perf_counter() - started,
         workers=n_workers,
         store=writer.path,
@@ -240,8 +237,9 @@ def sweep(
 ) -> xr.Dataset:
     """Compute ``qb.charge`` at every point of a grid of model parameters.
 
-    Each grid point is one task: build the model with the point's parameters, then
-    compute the Dataset of :func:`qbattery.charge` (Eq. 2–6) at ``times``.
+    At each grid point: build the model with the point's parameters, then compute the
+    Dataset of :func:`qbattery.charge` (Eq. 2–6) at ``times``. A task computes a block
+    of points (about a second of work).
 
     Parameters
     ----------

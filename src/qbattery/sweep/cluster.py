@@ -1,18 +1,21 @@
-"""Running a sweep's tasks on ``dask.distributed``: start or connect to a cluster,
-submit one task per grid point, record results as they complete."""
+"""Running a sweep's tasks on ``dask.distributed``: start or connect to a cluster
+(local, a running scheduler, or batch jobs through dask-jobqueue), submit one task per
+block of grid points, record results as they complete."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from qbattery._optional import require
 from qbattery.errors import InvalidInputError, QBatteryError
+from qbattery.sweep.cluster_config import BATCH_KINDS, ClusterConfig, make_batch_cluster
 from qbattery.sweep.spec import FAILED, SweepSpec
 from qbattery.sweep.store import PointResult
-from qbattery.sweep.worker import compute_point
+from qbattery.sweep.worker import evaluate_chunk
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -69,52 +72,104 @@ def _connect(
     return client, []
 
 
-def run_distributed(
-    spec: SweepSpec,
-    todo: list[tuple[int, ...]],
+@contextlib.contextmanager
+def connect(
     client: Client | str | None,
     workers: int | None,
     dashboard: bool,
-    record: Callable[[PointResult], None],
-) -> int:
-    """Submit one task per point and record results as they complete; return #workers."""
-    distributed = require("distributed")
+    cluster: ClusterConfig | None = None,
+) -> Iterator[Client]:
+    """The client to run on: a new LocalCluster (``client=None``), a scheduler's address,
+    a given Client, or a batch-system cluster (``cluster``); closes what it opened."""
+    if cluster is not None and cluster.kind in BATCH_KINDS:
+        batch = make_batch_cluster(cluster)
+        distributed = require("distributed")
+        cl = distributed.Client(batch)
+        if dashboard:
+            print(
+                f"qbattery: submitted {cluster.describe()}; dashboard: {cl.dashboard_link}",
+                file=sys.stderr,
+            )
+        try:
+            yield cl
+        finally:
+            cl.close()
+            batch.close()
+        return
     cl, opened = _connect(client, workers, dashboard)
     try:
-        n_workers = len(cl.nthreads()) or 1
-        tag = f"{os.getpid()}-{id(spec)}"
-        futures = {
-            cl.submit(
-                compute_point,
-                spec.fn,
-                idx,
-                spec.point(idx),
-                spec.times,
-                spec.engine,
-                spec.bounds,
-                pure=False,
-                key=f"qbattery-point-{'-'.join(map(str, idx))}-{tag}",
-            ): idx
-            for idx in todo
-        }
-        for future in distributed.as_completed(list(futures)):
-            idx = futures[future]
-            if future.status == "finished":
-                record(future.result())
-                continue
-            error = future.exception()
-            if not isinstance(error, distributed.KilledWorker):
-                raise QBatteryError(
-                    f"the Dask cluster failed while computing point {spec.point(idx)}: "
-                    f"{error!r}; finished points are in the store — run the sweep again to "
-                    "resume"
-                ) from error
-            message = (
-                "KilledWorker: the workers computing this point died repeatedly (most "
-                "often: it needs more memory than a worker has)"
-            )
-            record(PointResult(idx, FAILED, None, error=message))
+        yield cl
     finally:
         for thing in opened:
             thing.close()
-    return n_workers
+
+
+def probe(cl: Client, spec: SweepSpec, points: list[tuple[int, ...]]) -> list[PointResult]:
+    """Compute a few points as one task (each timed by the worker): sizes the chunks."""
+    future = cl.submit(
+        evaluate_chunk,
+        spec.fn,
+        points,
+        [spec.point(idx) for idx in points],
+        spec.times,
+        spec.engine,
+        spec.bounds,
+        pure=False,
+        key=f"qbattery-probe-{os.getpid()}-{id(spec)}",
+    )
+    results: list[PointResult] = future.result()
+    return results
+
+
+def run_distributed(
+    cl: Client,
+    spec: SweepSpec,
+    tasks: list[tuple[tuple[slice, ...], list[tuple[int, ...]]]],
+    record: Callable[[tuple[slice, ...], list[PointResult]], None],
+) -> None:
+    """Submit one task per block and record each as it completes.
+
+    A block whose workers died repeatedly (``KilledWorker``) is split into one task
+    per point, so only the point that kills workers is recorded as failed.
+    """
+    distributed = require("distributed")
+    tag = f"{os.getpid()}-{id(spec)}"
+    futures: dict[Any, tuple[tuple[slice, ...], list[tuple[int, ...]]]] = {}
+
+    def submit(region: tuple[slice, ...], points: list[tuple[int, ...]]) -> Any:
+        first = "-".join(map(str, points[0]))
+        future = cl.submit(
+            evaluate_chunk,
+            spec.fn,
+            points,
+            [spec.point(idx) for idx in points],
+            spec.times,
+            spec.engine,
+            spec.bounds,
+            pure=False,
+            key=f"qbattery-chunk-{first}-{len(points)}-{tag}",
+        )
+        futures[future] = (region, points)
+        return future
+
+    queue = distributed.as_completed([submit(region, points) for region, points in tasks])
+    for future in queue:
+        region, points = futures.pop(future)
+        if future.status == "finished":
+            record(region, future.result())
+            continue
+        error = future.exception()
+        if not isinstance(error, distributed.KilledWorker):
+            raise QBatteryError(
+                f"the Dask cluster failed while computing points {points[0]}…: {error!r}; "
+                "finished points are in the store — run the sweep again to resume"
+            ) from error
+        if len(points) > 1:
+            for idx in points:
+                queue.add(submit(region, [idx]))
+            continue
+        message = (
+            "KilledWorker: the workers computing this point died repeatedly (most "
+            "often: it needs more memory than a worker has)"
+        )
+        record(region, [PointResult(points[0], FAILED, None, error=message)])

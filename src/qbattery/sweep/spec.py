@@ -18,7 +18,8 @@ from qbattery._typing import TimesLike
 from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
 
-#: the variables stored for every grid point, in this order (SPEC §5 plus the f terms)
+#: the variables stored for every grid point, in this order (the
+#: :ref:`variables table <variables-table>` plus the f terms)
 SWEEP_VARIABLES: tuple[str, ...] = (*VARIABLES, WORK_F, POWER_F, TRADEOFF_SUM_BOUND)
 
 #: values of the per-point ``status`` variable
@@ -242,7 +243,12 @@ def make_spec(
     (('N', 'k'), (2, 3), 6)
     """
     fn, name = resolve_model(model)
-    if not isinstance(grid, Mapping) or not grid:
+    if not isinstance(grid, Mapping):
+        raise InvalidInputError(
+            f"`grid` must be a mapping of parameter name to values, got a "
+            f"{type(grid).__name__} ({grid!r}); write e.g. grid={{'N': [2, 4]}}"
+        )
+    if not grid:
         raise InvalidInputError(
             "the grid is empty; give at least one parameter to sweep, e.g. "
             "grid={'k': [1, 2, 3]} (for a single point use qb.charge)"

@@ -1,15 +1,18 @@
 """Where a sweep's results go: memory, or a Zarr store written point by point.
 
 Layout of a store (format 1): every variable of :data:`SWEEP_VARIABLES` on
-``(*grid, "time")`` with one chunk per grid point; ``engine``, ``notes`` and ``error``
-strings and the int8 ``status`` (0 pending, 1 done, 2 invalid, 3 failed) on the grid,
-one chunk per point; the grid and ``time`` coordinates; the sweep's record (model,
+``(*grid, "time")`` and the ``engine``, ``notes`` and ``error`` strings on the grid,
+chunked in *blocks* of grid points (one task each, :mod:`.chunks`; stores written
+before chunked tasks have one point per block); the int8 ``status`` (0 pending, 1 done,
+2 invalid, 3 failed) on the grid with one chunk per point (the completion records);
+the grid and ``time`` coordinates; the sweep's record (model,
 grid, params, times, engine, bounds) in the attribute ``qbattery_sweep``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from collections.abc import Mapping
@@ -63,6 +66,8 @@ class PointResult:
         The point's ``SWEEP_VARIABLES`` (None unless done).
     engine, notes, error : str
         The engine used, its notes, and the error of an invalid or failed point.
+    seconds : float
+        Wall time of the computation (0 unless done); sizes the chunks of a sweep.
 
     Examples
     --------
@@ -85,14 +90,16 @@ class PointResult:
     engine: str = ""
     notes: str = ""
     error: str = ""
+    seconds: float = 0.0
 
 
-def _template(spec: SweepSpec, *, lazy: bool) -> xr.Dataset:
+def _template(spec: SweepSpec, *, lazy: bool, block: tuple[int, ...] | None = None) -> xr.Dataset:
     """The sweep's Dataset with no results: NaN data, every status pending."""
     dims = spec.dims
     shape = spec.shape
     nt = spec.times.size
     point_chunks = (1,) * len(dims)
+    block_chunks = point_chunks if block is None else block
     if lazy:
         da = require("dask.array")
 
@@ -107,7 +114,7 @@ def _template(spec: SweepSpec, *, lazy: bool) -> xr.Dataset:
     for name in SWEEP_VARIABLES:
         data[name] = xr.Variable(
             (*dims, TIME),
-            full((*shape, nt), np.nan, np.float64, (*point_chunks, nt)),
+            full((*shape, nt), np.nan, np.float64, (*block_chunks, nt)),
             attrs=variable_attrs(name),
         )
     for name in POINT_STRINGS:
@@ -116,7 +123,7 @@ def _template(spec: SweepSpec, *, lazy: bool) -> xr.Dataset:
             dims,
             np.full(shape, "", dtype=object),
             {"long_name": SWEEP_POINT_VARIABLES[name]},
-            encoding={"chunks": point_chunks},
+            encoding={"chunks": block_chunks},
         )
     data[STATUS] = xr.Variable(
         dims,
@@ -176,20 +183,37 @@ class MemoryWriter:
             self.ds[name].values[idx] = getattr(result, name)
         self.ds[STATUS].values[idx] = result.status
 
+    def write_block(self, region: tuple[slice, ...], results: list[PointResult]) -> None:
+        """Record a finished task (the points of one block)."""
+        for result in results:
+            self.write(result)
+
     def dataset(self) -> xr.Dataset:
         return _finalize(self.ds.copy(deep=True))
 
 
 class ZarrWriter:
-    """Results written to a Zarr store, one ``region=`` write per finished point."""
+    """Results written to a Zarr store, one region write per variable per finished block.
 
-    def __init__(self, spec: SweepSpec, path: str | os.PathLike[str]) -> None:
+    ``block`` is the chunking of a new store (default: one point per chunk); an
+    existing store keeps its own (:attr:`block`).
+    """
+
+    def __init__(
+        self,
+        spec: SweepSpec,
+        path: str | os.PathLike[str],
+        *,
+        block: tuple[int, ...] | None = None,
+    ) -> None:
         require("zarr")
         self.spec = spec
         self.path = Path(path)
         self._open: dict[str, Any] | None = None
+        self.block: tuple[int, ...] = block or (1,) * len(spec.dims)
         if self.path.exists():
             self._check_existing()
+            self.block = tuple(self._arrays()[SWEEP_VARIABLES[0]].chunks[:-1])
         else:
             self._create()
 
@@ -197,10 +221,13 @@ class ZarrWriter:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
         shutil.rmtree(tmp, ignore_errors=True)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        _template(self.spec, lazy=True).to_zarr(
-            tmp, mode="w-", compute=False, consolidated=False, zarr_format=3
-        )
-        os.rename(tmp, self.path)  # the store appears whole or not at all
+        try:
+            _template(self.spec, lazy=True, block=self.block).to_zarr(
+                tmp, mode="w-", compute=False, consolidated=False, zarr_format=3
+            )
+            os.rename(tmp, self.path)  # the store appears whole or not at all
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # left only if the rename failed
 
     def _check_existing(self) -> None:
         zarr = require("zarr")
@@ -233,8 +260,9 @@ class ZarrWriter:
         """Write one point: its chunk of every variable, then its completion record.
 
         Straight to the Zarr arrays of the group opened once (an xarray ``region=``
-        write per point costs 60 ms of driver CPU, this 20 ms); every variable has one
-        chunk per grid point, so no two points share a chunk.
+        write per point costs 60 ms of driver CPU, this 20 ms). Only the store's single
+        writer (the driver, holding its lock) writes, so a point sharing its block's
+        chunk with others is safe.
         """
         arrays = self._arrays()
         idx = result.index
@@ -248,6 +276,39 @@ class ZarrWriter:
             arrays[name][idx] = getattr(result, name)
         # the completion record, written only after the data are on disk
         arrays[STATUS][idx] = result.status
+
+    def write_block(self, region: tuple[slice, ...], results: list[PointResult]) -> None:
+        """Write a finished task: one region write per variable, then the completion
+        records of its points (one chunk each).
+
+        ``region`` is one block of the store (:attr:`block`); points of the block not in
+        ``results`` (done before) keep their stored values.
+        """
+        arrays = self._arrays()
+        offsets = tuple(s.start for s in region)
+        local = [tuple(i - o for i, o in zip(r.index, offsets, strict=True)) for r in results]
+        shape = tuple(s.stop - s.start for s in region)
+        whole = len(results) == math.prod(shape)
+        names = [*SWEEP_VARIABLES, *POINT_STRINGS]
+        for k, name in enumerate(names):
+            block = None if whole else np.asarray(arrays[name][region])
+            if k < len(SWEEP_VARIABLES):
+                if block is None:
+                    block = np.full((*shape, self.spec.times.size), np.nan)
+                for at, result in zip(local, results, strict=True):
+                    block[at] = np.nan if result.values is None else result.values[k]
+            else:
+                if block is None:
+                    block = np.full(shape, "", dtype=object)
+                block = block.astype(object)
+                for at, result in zip(local, results, strict=True):
+                    block[at] = getattr(result, name)
+            arrays[name][region] = block
+        status = np.asarray(arrays[STATUS][region])
+        for at, result in zip(local, results, strict=True):
+            status[at] = result.status
+        # the completion records, written only after the data are on disk
+        arrays[STATUS][region] = status
 
     def _arrays(self) -> dict[str, Any]:
         if self._open is None:
@@ -323,6 +384,11 @@ def open_sweep(store: str | os.PathLike[str]) -> xr.Dataset:
     path = Path(store)
     if not path.exists():
         raise InvalidInputError(f"no sweep store at {str(path)!r}; run the sweep first")
+    if not path.is_dir() or not any((path / m).exists() for m in (".zgroup", "zarr.json")):
+        raise InvalidInputError(
+            f"{str(path)!r} is not a Zarr store (a directory written by qb.sweep); give the "
+            "store path of a sweep (NetCDF files open with xarray.open_dataset)"
+        )
     with xr.open_zarr(path, consolidated=False, chunks=None) as ds:
         if RECORD_ATTR not in ds.attrs:
             raise InvalidInputError(f"{str(path)!r} is not a qbattery sweep store")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qbattery import _checks
 from qbattery.engines.base import Engine, Moments, Observable
 from qbattery.engines.structured.ising import (
     MAX_WINDOWS_PER_SITE,
@@ -58,8 +59,14 @@ class StructuredEngine(Engine):
         self.solver: KBodySolver | IsingPaperSolver
         if st["family"] == "kbody":
             self.solver = KBodySolver(st)
+            omega_k = int(st["k"]) / int(st["N"]) * float(st["Omega0"])
+            #: the largest frequency of the phases, for the phase-precision limit
+            #: (``_checks.PHASE_LIMIT``): blocks evolve independently, each with Ω_k t
+            self.norm = abs(omega_k)
         else:
             self.solver = IsingPaperSolver(st)
+            strings = int(st["N"]) - int(st["s"]) + 1
+            self.norm = 1.0 if st.get("normalize", True) else abs(float(st["Omega"])) * strings
         self.notes = self.solver.notes
 
     @classmethod
@@ -115,7 +122,9 @@ class StructuredEngine(Engine):
 
     def moments(self, times: np.ndarray) -> Moments:
         """Exact raw moments at ``times``."""
-        return self.solver.moments(np.asarray(times, dtype=float))
+        times = np.asarray(times, dtype=float)
+        _checks.check_phase_range(self.name, times, self.norm)
+        return self.solver.moments(times)
 
     def fisher(self, times: np.ndarray, which: Observable) -> np.ndarray | None:
         """Exact Fisher information of O_0's eigenspaces (Eq. B5); ``None`` if intractable."""

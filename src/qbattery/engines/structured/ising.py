@@ -1,4 +1,4 @@
-r"""Exact Ising chain in the paper's reading (Eq. 10, SPEC §2): commuting σ_x strings.
+r"""Exact Ising chain in the paper's reading of Eq. (10): commuting σ_x strings.
 
 With H^T = −Ω S, S = Σ_{j=0}^{L−1} w_j, w_j = σ_x^(j)…σ_x^(j+s−1), L = N − s + 1, the
 evolution H_norm = (H^T − E_min)/(E_max − E_min) is −gS up to a constant, with

@@ -1,14 +1,15 @@
 r"""Exact k-body charging (Eq. 7, App. E) from independent two-level blocks.
 
 The N spins form n = ⌊N/k⌋ blocks of k spins and, when r = N − nk > 0, one block of r
-spins (SPEC §2), each driven by its own σ_x string with the same Ω_k = (k/N)Ω0. Every
-block stays in span{|0^m⟩, |1^m⟩} (m its size), an effective qubit with
+spins (the :ref:`remainder block <readings-remainder>`), each driven by its own σ_x string
+with the same Ω_k = (k/N)Ω0. Every block stays in span{|0^m⟩, |1^m⟩} (m its size), an
+effective qubit with
 
 .. math:: W_0^{(m)} = -\tfrac{m\omega_0}{2}\sigma_z,\quad
    P_0^{(m)} = -m\omega_0\Omega_k\,\sigma_y,\quad H^{(m)} = \Omega_k\sigma_x
 
 (P0 restricted to the block's invariant subspace). With φ = Ω_k t the Heisenberg
-picture gives, per block (App. E, E2 and E5 with SPEC §2's sign of P0),
+picture gives, per block (App. E, E2 and E5 with App. D's sign of P0, see :doc:`/readings`),
 
 .. math:: \mathcal W^{(m)}_t = \tfrac{m\omega_0}{2}\,[2\sin^2\!\varphi\,\sigma_z
    - \sin 2\varphi\,\sigma_y],\qquad
@@ -18,14 +19,16 @@ picture gives, per block (App. E, E2 and E5 with SPEC §2's sign of P0),
 The state is a product over blocks, so means add, variances add, and cross terms of
 different blocks factorise; with Σ_j m_j = N and Q₂ = Σ_j m_j² = nk² + r²:
 ⟨𝒲⟩ = Nω0 sin²φ, (Δ𝒲)² = Q₂(ω0²/4) sin²2φ, ⟨𝒫⟩ = NΩ_kω0 sin 2φ,
-(Δ𝒫)² = 4Q₂Ω_k²ω0² sin⁴φ (Eq. 8, E3–E7 and SPEC §2 for r > 0).
+(Δ𝒫)² = 4Q₂Ω_k²ω0² sin⁴φ (Eq. 8, E3–E7 and, for r > 0, the
+:ref:`remainder block <readings-remainder>`).
 
 Fisher information (Eq. B5): the eigenvalues of W0 (excited spins, k·a + r·b) and of
 P0 (k(2a − n) ± r) label the block configurations injectively (0 < r < k), and the
 blocks are independent Bernoulli trials, so I = Σ_blocks I_block. A block's work
 outcome has p = sin²φ, its power outcome (σ_y eigenvalue) p = (1 + sin 2φ)/2; both
 give I_block = ṗ²/(p(1 − p)) = 4Ω_k². Hence I^W = I^P = 4Ω_k²B with B the number of
-blocks, and θ_t = |Ω_k| t √B (for N/k integer, SPEC §3: cot²(Ω_k t √(N/k))).
+blocks, and θ_t = |Ω_k| t √B (for N/k integer, cot²θ_t = cot²(Ω_k t √(N/k)); see
+:ref:`readings <readings-fisher>`).
 
 Cumulants of all orders (Eq. A2): ρ0, U_t and O_0 = Σ_j O_0^{(j)} all factorise over
 the blocks, so e^{Z(χ, t)} is a product over blocks and Z(χ, t) = Σ_j Z_j(χ, t): every

@@ -9,8 +9,9 @@ maximises the mean power ⟨𝒫_t⟩ (Eq. 2, A6) subject to
 .. math:: \mathcal N^P_t \le \text{max\_power\_nsr},\qquad
           \mathcal N^W_t \le \text{max\_work\_nsr},\qquad t \le \text{max\_time}.
 
-For ``kbody`` the answer is exact, from the closed forms (Eq. 8, E3–E7, SPEC §2 for a
-remainder block). With x = Ω_k t, Ω_k = (k/N)Ω0 and c_k = S₂/N² (S₂ = nk² + r²),
+For ``kbody`` the answer is exact, from the closed forms (Eq. 8, E3–E7, and the
+:ref:`remainder block <readings-remainder>`). With x = Ω_k t, Ω_k = (k/N)Ω0 and
+c_k = S₂/N² (S₂ = nk² + r²),
 
 .. math:: \langle\mathcal P_t\rangle = N\Omega_k\omega_0\sin 2x,\quad
           \mathcal N^P_t = c_k\tan^2 x,\quad \mathcal N^W_t = c_k\cot^2 x,

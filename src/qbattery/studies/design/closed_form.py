@@ -1,4 +1,4 @@
-r"""The exact k-body design, from the closed forms (Eq. 8, E3–E7, SPEC §2).
+r"""The exact k-body design, from the closed forms (Eq. 8, E3–E7).
 
 With x = Ω_k t, Ω_k = (k/N)Ω0 and c_k = S₂/N² (S₂ = nk² + r²,
 :func:`qbattery.numerics.kbody.block_sum_squares`), 𝒩^P_t = c_k tan²x and
@@ -34,7 +34,7 @@ _INSIDE = 1e-12
 
 
 def _kbody_constants(N: int, k: np.ndarray, Omega0: float) -> tuple[np.ndarray, np.ndarray]:
-    """(c_k = S₂/N², Ω_k) for every k (SPEC §2: remainder block of r = N mod k)."""
+    """(c_k = S₂/N², Ω_k) for every k (with a remainder block of r = N mod k)."""
     c = np.asarray([block_sum_squares(N, int(kk)) for kk in k], dtype=float) / float(N) ** 2
     return c, k * Omega0 / N
 

@@ -1,11 +1,18 @@
-"""Shared pieces of the literature checks: the row record and a log-log exponent fit."""
+"""Shared pieces of the literature checks: the row record and the log-log exponent fit.
+
+The fit is :func:`qbattery.studies.scaling.fit_exponent_error` (one home), re-exported
+here as ``fit_exponent``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import xarray as xr
+
+from qbattery.studies.scaling import fit_exponent_error as fit_exponent
+
+__all__ = ["FAILS", "HOLDS", "Check", "fit_exponent"]
 
 #: verdicts of a row
 HOLDS, FAILS = "holds", "does not hold"
@@ -50,34 +57,3 @@ class Check:
     def verdict(self) -> str:
         """``"holds"`` or ``"does not hold"``."""
         return HOLDS if self.holds else FAILS
-
-
-def fit_exponent(
-    sizes: np.ndarray, values: np.ndarray, errors: np.ndarray | None = None
-) -> tuple[float, float]:
-    """Exponent α of values ∝ sizes^α by a (weighted) least-squares log-log fit, and its error.
-
-    The error is the fit's standard error (residual scatter, or the given standard errors
-    of the values propagated to log space when they dominate).
-
-    Examples
-    --------
-    >>> a, s = fit_exponent(np.array([2.0, 4.0, 8.0]), np.array([1.0, 2.83, 8.0]))
-    >>> round(a, 2), s < 0.01
-    (1.5, True)
-    """
-    x, y = np.log(np.asarray(sizes, float)), np.log(np.asarray(values, float))
-    if errors is None:
-        w = np.ones_like(x)
-    else:
-        rel = np.maximum(np.asarray(errors, float) / np.asarray(values, float), 1e-12)
-        w = 1 / rel
-    design = np.stack([x, np.ones_like(x)], axis=1) * w[:, None]
-    coef, *_ = np.linalg.lstsq(design, y * w, rcond=None)
-    resid = (y - (coef[0] * x + coef[1])) * w
-    dof = max(x.size - 2, 1)
-    cov = np.linalg.inv(design.T @ design)
-    scale = float(resid @ resid / dof)
-    if errors is not None:
-        scale = max(scale, 1.0)  # never below the propagated standard errors
-    return float(coef[0]), float(np.sqrt(cov[0, 0] * scale))

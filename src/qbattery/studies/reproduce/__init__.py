@@ -3,8 +3,8 @@ r"""``qbattery reproduce``: the paper's Figs. 1-3, the data behind them, and a c
 :func:`reproduce` computes, with :func:`qbattery.charge`,
 
 * Fig. 1: ``kbody(N=12, k)`` for k = 2, 3, 4 (ω0 = Ω0 = 1), t ∈ [0, 10];
-* Figs. 2-3: ``ising(N=10, s)`` for s = 2, 3, 4 (ω0 = 2, Ω = 1, the paper's reading of
-  Eq. 10, SPEC §2), t ∈ [0, 12];
+* Figs. 2-3: ``ising(N=10, s)`` for s = 2, 3, 4 (ω0 = 2, Ω = 1, Eq. 10 as read on
+  :doc:`/readings`), t ∈ [0, 12];
 * the single qubit of App. D (ω0 = Ω0 = 1), t ∈ [0, 1.5] (Ω0 t < π/2), for the checks;
 
 writes ``fig1``, ``fig2``, ``fig3`` as PNG and PDF, the data behind each figure as

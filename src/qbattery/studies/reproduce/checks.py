@@ -172,7 +172,7 @@ def _eq9_rows(data: dict[str, xr.Dataset], s: Settings) -> list[Row]:
             target, text = k**2 / N**2, f"k²/N² = {k**2}/{N**2}"
         else:
             target = (block_sum_squares(N, k) / N**2) ** 2
-            text = f"((nk² + r²)/N²)² = {target:.6g} (k ∤ N, SPEC §2 remainder)"
+            text = f"((nk² + r²)/N²)² = {target:.6g} (k ∤ N, remainder block)"
         cases.append((run_label(ds), ds, closed[k], target, text))
     for label, ds, cf, target, text in cases:
         cond = condition_numbers(cf)[NSR_PRODUCT]

@@ -1,0 +1,150 @@
+r"""Open batteries (issue 16): heat, injected work, ergotropy over time, steady state.
+
+The moments of ΔE (work and power) come from the open engine's channel Λ_t through
+Eq. (A2) applied to system plus environment (:mod:`qbattery.engines.open_engine`) and go
+through :func:`qbattery.quantities.quantities` like every closed engine's. This module adds
+what only an open battery has (definitions in :doc:`/open`):
+
+* heat Q = Σ_k ε_k N_k carried by the counted jumps and the injected work W = ΔE + Q:
+  mean, variance and NSR (Eq. 4) from the tilted generator;
+* the ergotropy of ρ_t, whose passive energy changes in time under dissipation;
+* the t → ∞ limits: θ_∞, N_∞ (Eq. 4 with the steady-state moments), and the stored
+  energy and ergotropy of the steady state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from qbattery import statistics
+from qbattery._dataset import (
+    CHARGING_EFFICIENCY,
+    ERGOTROPY,
+    HEAT_MEAN,
+    HEAT_NSR,
+    HEAT_VAR,
+    INJECTED_WORK_MEAN,
+    INJECTED_WORK_NSR,
+    INJECTED_WORK_VAR,
+    PASSIVE_ENERGY,
+    STEADY_ATTRS,
+)
+from qbattery.battery import Battery
+from qbattery.ergotropy import passive_energy
+from qbattery.moments import OBSERVABLES
+
+__all__ = ["heat_variables", "open_ergotropy_variables", "steady_attributes"]
+
+
+def heat_variables(eng: Any, times: np.ndarray) -> dict[str, np.ndarray]:
+    """Heat and injected-work mean, variance and NSR (Eq. 4) at ``times``.
+
+    ``eng`` is an :class:`~qbattery.engines.OpenEngine` with counted channels.
+
+    Examples
+    --------
+    A qubit decaying from |e⟩ at rate γ = 1 with the emitted quanta counted (ε = 1): one
+    quantum leaves with probability 1 − e^{−t}, so ⟨Q⟩ = 1 − e^{−t} and the injected work
+    ΔE + Q is exactly zero.
+
+    >>> import numpy as np, qbattery as qb
+    >>> sm = np.array([[0.0, 1.0], [0.0, 0.0]])
+    >>> bat = qb.Battery(np.diag([-0.5, 0.5]), np.zeros((2, 2)), np.array([0.0, 1.0]),
+    ...                  jumps=[sm], counted={0: 1.0})
+    >>> out = heat_variables(qb.engines.OpenEngine(bat), np.array([0.5, 1.0]))
+    >>> bool(np.allclose(out["heat_mean"], 1 - np.exp(-np.array([0.5, 1.0])), rtol=1e-10))
+    True
+    >>> bool(np.allclose(out["injected_work_var"], 0.0, atol=1e-12))
+    True
+    """
+    raw = eng.heat_moments(times)
+    out: dict[str, np.ndarray] = {}
+    for key, (mean_name, var_name, nsr_name) in {
+        "heat": (HEAT_MEAN, HEAT_VAR, HEAT_NSR),
+        "injected_work": (INJECTED_WORK_MEAN, INJECTED_WORK_VAR, INJECTED_WORK_NSR),
+    }.items():
+        mean = raw[f"{key}_mean"]
+        var = raw[f"{key}_second"] - mean**2
+        out[mean_name] = mean
+        out[var_name] = var
+        out[nsr_name] = statistics.nsr(var, mean)
+    return out
+
+
+def open_ergotropy_variables(
+    battery: Battery, states: np.ndarray, stored: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``ergotropy``, ``passive_energy`` and ``charging_efficiency`` from ρ_t.
+
+    Under dissipation the spectrum of ρ_t changes, so the passive energy is recomputed at
+    every time: 𝓔_t = Tr(ρ_tH0) − Σ r_k↓(t) ε_k↑.
+
+    Examples
+    --------
+    >>> import numpy as np, qbattery as qb
+    >>> bat = qb.models.single_qubit(decay=0.3)
+    >>> t = np.array([0.5])
+    >>> out = open_ergotropy_variables(bat, qb.engines.OpenEngine(bat).states(t),
+    ...                                np.array([0.2]))
+    >>> sorted(out)
+    ['charging_efficiency', 'ergotropy', 'passive_energy']
+    """
+    levels = np.linalg.eigvalsh(battery.dense("H0"))
+    H0 = battery.dense("H0")
+    ergo = np.empty(states.shape[0])
+    passive = np.empty(states.shape[0])
+    for n, rho in enumerate(states):
+        rho = (rho + rho.conj().T) / 2
+        pops = np.clip(np.linalg.eigvalsh(rho), 0.0, None)
+        passive[n] = passive_energy(pops, levels)
+        ergo[n] = float(np.real(np.trace(rho @ H0))) - passive[n]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eff = ergo / stored
+    return {ERGOTROPY: ergo, PASSIVE_ENERGY: passive, CHARGING_EFFICIENCY: eff}
+
+
+def steady_attributes(battery: Battery, eng: Any, notes: dict[str, str]) -> dict[str, float]:
+    """θ_∞, N_∞ (work and power), stored energy and ergotropy of the steady state.
+
+    The steady moments are those of Λ_∞(X) = ρ_ss Tr X (a unique steady state):
+    mean = ⟨O_0⟩_ss − ⟨O_0⟩_0, variance = Var_ss(O_0) + Var_0(O_0). A limit that cannot
+    be computed is NaN with the reason in ``notes``.
+
+    Examples
+    --------
+    Resonance fluorescence (Ω = 1, γ = 1) from the ground state: the excited population
+    of the steady state is (Ω²/4)/(Ω²/2 + γ²/4) = 1/3, so ⟨W_∞⟩ = 1/3.
+
+    >>> import numpy as np, qbattery as qb
+    >>> bat = qb.models.single_qubit(omega0=1.0, Omega0=0.5, decay=1.0)
+    >>> eng = qb.engines.OpenEngine(bat)
+    >>> out = steady_attributes(bat, eng, {})
+    >>> round(out["steady_energy"], 10)
+    0.3333333333
+    """
+    names = list(STEADY_ATTRS)
+    out: dict[str, float] = dict.fromkeys(names, float("nan"))
+    try:
+        rss = eng.steady_state()
+    except (np.linalg.LinAlgError, RuntimeError) as err:  # singular 𝓛: no unique ρ_ss
+        for name in names:
+            notes[name] = f"no unique steady state: {err}"
+        return out
+    H0 = battery.dense("H0")
+    e0 = float(np.real(np.trace(H0 @ eng.rho0)))
+    levels = np.linalg.eigvalsh(H0)
+    energy = float(np.real(np.trace(H0 @ rss)))
+    out["steady_energy"] = energy - e0
+    pops = np.clip(np.linalg.eigvalsh(rss), 0.0, None)
+    out["steady_ergotropy"] = energy - passive_energy(pops, levels)
+    for which in OBSERVABLES:
+        m = eng.steady_moments(which)
+        var = statistics.variance(m)
+        out[f"{which}_nsr_inf"] = float(statistics.nsr(var, m.mean)[0])
+        out[f"{which}_angle_inf"] = float(eng.steady_angle(which))
+        why = eng.notes.get(f"{which}_angle_inf")
+        if why:
+            notes[f"{which}_angle_inf"] = why
+    return out
