@@ -184,7 +184,7 @@ html_theme_options["icon_links"] = [
 #: Markdown guides written next to the features (docs/<name>.md), in the order they appear
 #: in the how-to section. A guide listed here but not (yet) written is left out of the
 #: toctrees; a docs/*.md guide that is not listed is appended, so no guide is ever orphaned.
-FEATURE_GUIDES = ["engines", "scaling", "sweeps", "beyond", "cli"]
+FEATURE_GUIDES = ["engines", "scaling", "sweeps", "beyond", "open", "cli"]
 #: top-level pages placed explicitly by index.md
 SITE_PAGES = {"index", "getting-started", "concepts", "readings", "changelog", "architecture"}
 _FEATURE_MARK = "% feature guides (filled in by conf.py)"

@@ -104,7 +104,7 @@ def dephased(battery: Battery, observable: str = "work") -> Battery:
     r"""The battery with ρ0 replaced by Σ_i Π_i ρ0 Π_i, dephased in O_0's eigenspaces.
 
     O_0 = H0 for work, P0 for power; eigenvalues equal within the engines' degeneracy
-    tolerance (:func:`qbattery.engines.dense.eigenspaces`) form one eigenspace Π_i.
+    tolerance (``qbattery.engines.dense.eigenspaces``) form one eigenspace Π_i.
     This is the state after the first projective measurement of O_0, averaged over its
     outcomes: the FCS of the dephased battery is the two-point-measurement distribution.
     H0, HC, H, P0, name and parameters are kept (``params["state"]`` becomes

@@ -124,7 +124,7 @@ def kbody(
     decay, dephasing : float
         Per-cell dissipation (:doc:`/open`): jumps √γ σ−^(i) towards each cell's ground
         state (counted, energy ω0 per quantum) and √(γ_φ/2) σ_z^(i). Open k-body
-        batteries are limited to N ≤ :data:`OPEN_MAX_N` cells. With both 0 (default)
+        batteries are limited to N ≤ ``OPEN_MAX_N`` (12) cells. With both 0 (default)
         the battery is closed and identical to Eq. (7)'s.
 
     Examples

@@ -164,7 +164,7 @@ def peak_power(
 
 
 def fit_exponent(N: np.ndarray, values: np.ndarray) -> float:
-    """Least-squares slope of log|values| against log N (:func:`fit_exponent_error`).
+    """Least-squares slope of log|values| against log N (``fit_exponent_error``).
 
     Examples
     --------
