@@ -157,9 +157,9 @@ def run_sweep(
 
     Beyond the arguments of :func:`sweep`: ``chunk_points`` fixes the points per task
     (default: sized from the first point so that a task takes about a second),
-    ``cluster`` a batch-system cluster (:class:`ClusterConfig`, ``[cluster]`` of a
-    config), and ``wait`` waits for a store locked by another sweep instead of raising
-    :class:`StoreLockedError`.
+    ``cluster`` a batch-system cluster (``qbattery.sweep.cluster_config.ClusterConfig``,
+    the ``[cluster]`` table of a config), and ``wait`` waits for a store locked by another
+    sweep instead of raising ``qbattery.sweep.lock.StoreLockedError``.
 
     Returns
     -------
