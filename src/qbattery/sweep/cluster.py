@@ -106,7 +106,14 @@ def connect(
 
 def probe(cl: Client, spec: SweepSpec, points: list[tuple[int, ...]]) -> list[PointResult]:
     """Compute a few points as one task (each timed by the worker): sizes the chunks."""
-    future = cl.submit(
+    future = submit_chunk(cl, spec, points, key=f"qbattery-probe-{os.getpid()}-{id(spec)}")
+    results: list[PointResult] = future.result()
+    return results
+
+
+def submit_chunk(cl: Client, spec: SweepSpec, points: list[tuple[int, ...]], key: str) -> Any:
+    """Submit the grid ``points`` of ``spec`` as one task named ``key``; return its future."""
+    return cl.submit(
         evaluate_chunk,
         spec.fn,
         points,
@@ -115,10 +122,8 @@ def probe(cl: Client, spec: SweepSpec, points: list[tuple[int, ...]]) -> list[Po
         spec.engine,
         spec.bounds,
         pure=False,
-        key=f"qbattery-probe-{os.getpid()}-{id(spec)}",
+        key=key,
     )
-    results: list[PointResult] = future.result()
-    return results
 
 
 def run_distributed(
@@ -138,17 +143,7 @@ def run_distributed(
 
     def submit(region: tuple[slice, ...], points: list[tuple[int, ...]]) -> Any:
         first = "-".join(map(str, points[0]))
-        future = cl.submit(
-            evaluate_chunk,
-            spec.fn,
-            points,
-            [spec.point(idx) for idx in points],
-            spec.times,
-            spec.engine,
-            spec.bounds,
-            pure=False,
-            key=f"qbattery-chunk-{first}-{len(points)}-{tag}",
-        )
+        future = submit_chunk(cl, spec, points, key=f"qbattery-chunk-{first}-{len(points)}-{tag}")
         futures[future] = (region, points)
         return future
 
