@@ -160,3 +160,15 @@ def test_refusal_with_no_engine_fitting_says_so(rng):
 def test_check_helpers_doc_grammar():
     with pytest.raises(InvalidInputError, match=r"`x` must be True or False, got 'yes' \(str\)"):
         _checks.check_flag("x", "yes")
+
+
+def test_distribution_trim_must_be_a_nonnegative_number() -> None:
+    """A negative ``trim`` would keep every value; it is refused with the number."""
+    with pytest.raises(InvalidInputError, match=r"`trim` must be a finite number ≥ 0, got -1"):
+        qb.distribution(qb.models.single_qubit(), [0.5], trim=-1)
+
+
+def test_ising_normalize_must_be_a_bool() -> None:
+    """``normalize="no"`` is truthy; it is refused instead of silently normalising."""
+    with pytest.raises(InvalidInputError, match=r"`normalize` must be True or False, got 'no'"):
+        qb.models.ising(4, 2, normalize="no")

@@ -206,6 +206,7 @@ def distribution(
     """
     which = _checks.check_observable(observable)
     how = _checks.check_distribution_kind(kind)
+    trim = _checks.check_tolerance("trim", trim)
     t = _checks.check_times(times)
     battery = check_battery(battery)
     _checks.check_time_window(battery.structure, t)

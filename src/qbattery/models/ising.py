@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from qbattery._checks import check_memory
+from qbattery._checks import check_flag, check_memory
 from qbattery.battery import Battery
 from qbattery.ergotropy import uniform_field_spectrum
 from qbattery.errors import InvalidInputError
@@ -103,6 +103,7 @@ def ising(
     s = check_int("s", s, 1, N)
     omega0 = check_real("omega0", omega0)
     Omega = check_real("Omega", Omega)
+    normalize = check_flag("normalize", normalize)
     if variant not in ("paper", "tfim"):
         raise InvalidInputError(f"`variant` must be 'paper' or 'tfim', got {variant!r}")
     if power not in ("paper", "rate"):
