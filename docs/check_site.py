@@ -16,6 +16,8 @@ Selenium. Every HTML page of the site is opened, and on each it checks that
   (``<H0>`` read as HTML), and no italics longer than a sentence (stray underscores);
 * no text mentions the project's internal specification ("SPEC"), which users cannot see;
 * code boxes fit: no ``<pre>`` is wider than its box (``scrollWidth > clientWidth``);
+* tables fit: no table of a hand-written page is wider than the content column (a cell
+  hidden behind a horizontal scroll bar is not read);
 * every script and stylesheet comes from the site itself (it must work offline), and
   the browser console reports no failed resource loads or script errors.
 
@@ -94,6 +96,7 @@ class Report:
     long_italics: list[str] = field(default_factory=list)
     wide_images: list[str] = field(default_factory=list)
     overflowing_code: list[str] = field(default_factory=list)
+    wide_tables: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     screenshot: str = ""
@@ -152,6 +155,10 @@ Promise.all([typeset, settle()]).then(() => {
   const overflowing = Array.from(main.querySelectorAll("pre")).filter(
     pre => pre.scrollWidth > pre.clientWidth + 1
   ).map(pre => pre.textContent.split("\n").reduce((a, b) => (b.length > a.length ? b : a), ""));
+  const wideTables = Array.from(main.querySelectorAll("table")).filter(table => {
+    const r = table.getBoundingClientRect();
+    return r.width > column.width + 1 || r.right > column.right + 1;
+  }).map(table => (table.querySelector("th, td")?.textContent ?? "").trim().slice(0, 40));
   const here = location.origin;
   const external = [
     ...Array.from(document.querySelectorAll("script[src]")).map(el => el.src),
@@ -169,6 +176,7 @@ Promise.all([typeset, settle()]).then(() => {
     italics: italics,
     wide: wide,
     overflowing: overflowing,
+    wideTables: wideTables,
     external: external,
     height: Math.max(document.body.scrollHeight, document.documentElement.scrollHeight),
   });
@@ -235,6 +243,7 @@ def check_page(driver: webdriver.Chrome, base: str, page: Page, shots: Path) -> 
     ]
     report.wide_images = seen["wide"]
     report.overflowing_code = [line[:80] for line in seen["overflowing"]]
+    report.wide_tables = seen["wideTables"]
     report.external = seen["external"]
     report.console = [
         entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
@@ -269,6 +278,8 @@ def check_page(driver: webdriver.Chrome, base: str, page: Page, shots: Path) -> 
         report.problems.append(f"images wider than the content column: {report.wide_images}")
     if report.overflowing_code:
         report.problems.append(f"code boxes that overflow: {report.overflowing_code}")
+    if report.wide_tables:
+        report.problems.append(f"tables wider than the content column: {report.wide_tables}")
     if report.external:
         report.problems.append(f"scripts or stylesheets from outside the site: {report.external}")
     if report.console:
