@@ -48,7 +48,7 @@ def reproduce_command(
     ] = "dense",
     progress: ProgressOption = None,
 ) -> None:
-    """Reproduce the paper's Figs. 1-3 and print a table of checks and claims.
+    """Reproduce the paper's Figures 1-3 and print a table of checks and claims.
 
     Writes fig1/fig2/fig3 as PNG and PDF, the data behind each figure as NetCDF and the
     table as checks.csv. Exit code 1 if any check of our numbers FAILs; a paper claim
