@@ -112,6 +112,27 @@ def test_case24_unknown_engine_creates_nothing(
     assert files(tmp_path) == {"m.toml"}
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        pytest.param("N = 4", 'N = "four"', "[params] N must be a number, got 'four'", id="params"),
+        pytest.param(
+            "k = [1, 2]", 'k = ["1", "2"]', "[grid] k must be a number, got '1'", id="grid"
+        ),
+    ],
+)
+def test_case19_numeric_parameter_given_as_text_creates_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, old: str, new: str, match: str
+) -> None:
+    """A built-in model's number written as text is refused with the file and table, before
+    a store of invalid points is made."""
+    path = write(tmp_path / "four.toml", SWEEP.replace(old, new))
+    os.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "sweep", str(path))
+    one_line(code, err, f"four.toml: {match}")
+    assert files(tmp_path) == {"four.toml"}
+
+
 def test_case14_model_that_is_not_a_battery(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import re
@@ -98,6 +99,28 @@ def _check_engine(where: str, engine: str) -> None:
     known = ["auto", *sorted(REGISTRY)]
     if engine not in known:
         raise ConfigError(f"{where}: unknown engine {engine!r}; choose one of {known}")
+
+
+def _check_numbers(where: str, spec: SweepSpec, table: str, values: Mapping[str, Any]) -> None:
+    """A built-in model's numeric parameter given as text (``N = "four"``) is refused here,
+    with the file and table, instead of making a store whose every point is invalid."""
+    if spec.model not in BUILTIN_MODELS:
+        return
+    signature = inspect.signature(spec.fn)
+    for name, value in values.items():
+        param = signature.parameters.get(name)
+        if param is None:
+            continue
+        numeric = str(param.annotation) in ("int", "float") or (
+            isinstance(param.default, (int, float)) and not isinstance(param.default, bool)
+        )
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if isinstance(v, str)]
+        if numeric and bad:
+            raise ConfigError(
+                f"{where}: [{table}] {name} must be a number, got {bad[0]!r} (text); "
+                f"write it without quotes, e.g. {name} = 4"
+            )
 
 
 def _probe_model(where: str, spec: SweepSpec) -> None:
@@ -271,6 +294,8 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         spec = config.spec()
     except InvalidInputError as exc:
         raise ConfigError(f"{where}: {_cli_words(str(exc))}") from exc
+    _check_numbers(where, spec, "params", config.params)
+    _check_numbers(where, spec, "grid", config.grid)
     _probe_model(where, spec)
     return config
 
