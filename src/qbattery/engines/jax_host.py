@@ -13,6 +13,7 @@ import numpy as np
 
 from qbattery import _checks
 from qbattery._optional import require
+from qbattery.operators import PauliSum
 
 #: operators that are not PauliSums are decomposed into Pauli strings up to this d
 MATRIX_MAX_DIM = 1024
@@ -59,7 +60,8 @@ def device_free_memory() -> int:
 
 
 def is_pauli(op: Any) -> bool:
-    return type(op).__name__ == "PauliSum" and hasattr(op, "to_list")
+    """Whether ``op`` is a :class:`~qbattery.PauliSum` (applied as bit-flip/phase kernels)."""
+    return isinstance(op, PauliSum)
 
 
 def scan_bytes(d: int, r: int, K: int, sectors: bool) -> int:
