@@ -27,6 +27,29 @@ def test_huge_times_are_refused_by_the_closed_forms():
         qb.analytic.kbody([0.0, 1e12], 6, 2)
 
 
+HUGE = r"`times` reach 1e\+12, where t·‖H‖ = .* exceeds 1e\+06"
+
+
+def test_huge_times_are_refused_by_distribution_and_generating_function():
+    bat = qb.models.kbody(6, 2)
+    with pytest.raises(InvalidInputError, match=HUGE):
+        qb.distribution(bat, [1e12], engine="dense")
+    with pytest.raises(InvalidInputError, match=HUGE):
+        qb.distribution(bat, [1e12], kind="tpm", engine="dense")
+    with pytest.raises(InvalidInputError, match=HUGE):
+        qb.generating_function(bat, [0.1], [1e12], engine="dense")
+
+
+@pytest.mark.parametrize("engine", ["dense", "krylov", "structured"])
+def test_huge_times_are_refused_by_engine_methods_called_directly(engine):
+    eng, _ = get_engine(qb.models.kbody(6, 2), engine, 2)
+    t = np.array([1e12, 0.5])  # fisher takes times in any order
+    with pytest.raises(InvalidInputError, match=HUGE):
+        eng.fisher(t, "work")
+    with pytest.raises(InvalidInputError, match=HUGE):
+        eng.angle(np.sort(t), "work")
+
+
 @pytest.mark.parametrize("engine", ["dense", "krylov", "structured"])
 def test_accuracy_at_the_phase_limit(engine):
     # work mean 6 sin²(Ω_k t) with Ω_k = 1/3, ‖H‖ = 1; the reference reduces the phase

@@ -271,6 +271,43 @@ def test_case21_figure_format_checked_before_computing(
     assert files(tmp_path) == {"x.toml", "y.toml"}
 
 
+def test_command_line_outputs_replace_bad_ones_in_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "afile").write_text("")
+    path = write(tmp_path / "x.toml", RUN + '[run]\noutput = "afile/x.nc"\nfigure = "f.xyz"\n')
+    code, _, err = run_cli(capsys, "run", str(path))
+    one_line(code, err, "x.toml: [run] output '")
+    assert "'afile' is a file, not a directory" in err
+    out = tmp_path / "ok.nc"
+    code, _, err = run_cli(capsys, "run", str(path), "--out", str(out))
+    one_line(code, err, "x.toml: [run] figure '")
+    assert "f.xyz' has the unknown figure format '.xyz'" in err
+    assert not out.exists()
+    fig = tmp_path / "ok.png"
+    code, _, err = run_cli(capsys, "run", str(path), "--out", str(out), "--figure", str(fig))
+    assert code == 0, err
+    assert out.exists()
+    assert fig.exists()
+    code, _, err = run_cli(capsys, "run", str(path), "--out", str(tmp_path / "afile" / "y.nc"))
+    one_line(code, err, "--out '")
+
+
+def test_battery_table_errors_name_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    np.savez(
+        tmp_path / "ops.npz",
+        H0=np.array([[0.0, 1.0], [0.0, 0.0]]),
+        HC=np.eye(2),
+        s=np.array([1.0, 0.0]),
+    )
+    code, _, err = run_cli(capsys, "run", str(_battery_toml(tmp_path, "ops.npz")))
+    one_line(code, err, "b.toml: [battery] `H0` must be Hermitian, but max|H0 − H0†| = 1")
+    code, _, err = run_cli(capsys, "run", str(_battery_toml(tmp_path, "nowhere.npz")))
+    one_line(code, err, "b.toml: [battery] H0: file ")
+
+
 def test_case22_design_figure_format(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run_cli(
         capsys, "design", "4", "--max-power-nsr", "10", "--figure", str(tmp_path / "d.xyz")
@@ -439,9 +476,22 @@ _BAD_VALUES = st.sampled_from(
 )
 
 
+#: numbers written as TOML strings: numeric text ("4", "1.5", "1e3") and words
+_TEXT_NUMBERS = st.one_of(
+    st.integers(-5, 50).map(lambda n: f'"{n}"'),
+    st.floats(-10, 10, allow_nan=False).map(lambda x: f'"{x!r}"'),
+    st.sampled_from(['"four"', '"1e3"', '" 2"', '""', '"inf"', '"nan"']),
+)
+
+
 @st.composite
 def bad_run_config(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["type", "unknown-key", "unknown-table", "path", "times"]))
+    kind = draw(
+        st.sampled_from(["type", "unknown-key", "unknown-table", "path", "times", "text-number"])
+    )
+    if kind == "text-number":  # a model parameter written as text, numeric or not
+        value = draw(_TEXT_NUMBERS)
+        return RUN.replace('"single_qubit"\n', f'"single_qubit"\nOmega0 = {value}\n')
     if kind == "type":
         key = draw(st.sampled_from(["engine", "output", "figure", "bounds"]))
         value = draw(_BAD_VALUES.filter(lambda v: not v.startswith('"')))
@@ -462,7 +512,12 @@ def bad_run_config(draw: st.DrawFn) -> str:
 
 @st.composite
 def bad_sweep_config(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["type", "unknown-key", "huge", "engine", "times"]))
+    kind = draw(st.sampled_from(["type", "unknown-key", "huge", "engine", "times", "text-number"]))
+    if kind == "text-number":  # a model parameter written as text, in [params] or [grid]
+        value = draw(_TEXT_NUMBERS)
+        if draw(st.booleans()):
+            return SWEEP.replace("N = 4", f"N = {value}")
+        return SWEEP.replace("k = [1, 2]", f"k = [1, {value}]")
     if kind == "type":
         key = draw(st.sampled_from(["engine", "bounds", "store", "workers", "scheduler"]))
         value = draw(_BAD_VALUES)

@@ -251,6 +251,41 @@ def test_stale_locks_are_taken_over(tmp_path: Path) -> None:
     assert run_sweep("kbody", GRID, TIMES, store=store, client="serial").computed == 0
 
 
+def test_wait_waits_for_a_live_holder_then_runs(tmp_path: Path) -> None:
+    store = tmp_path / "s.zarr"
+    # a live holder in another process: takes the lock, says so, holds it for 2 s
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from qbattery.sweep.lock import StoreLock\n"
+            f"with StoreLock({str(store)!r}):\n"
+            "    print('held', flush=True)\n"
+            "    time.sleep(2.0)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        assert json.loads(lock_path(store).read_text())["pid"] == holder.pid
+        with pytest.raises(StoreLockedError, match=rf"in use by PID {holder.pid} "):
+            run_sweep("kbody", GRID, TIMES, store=store, client="serial")
+        started = time.perf_counter()
+        report = run_sweep("kbody", GRID, TIMES, store=store, client="serial", wait=True)
+        waited = time.perf_counter() - started
+        assert holder.wait(timeout=30) == 0
+    finally:
+        holder.kill()
+    assert waited > 0.5  # it did wait for the holder (which held the lock ~2 s)
+    assert report.computed == 9
+    xr.testing.assert_identical(report.dataset, qb.sweep("kbody", GRID, TIMES, client="serial"))
+    assert not lock_path(store).exists()
+    assert _leftovers(tmp_path) == []
+
+
 @pytest.mark.slow
 def test_two_sweeps_on_one_store_exactly_one_runs(tmp_path: Path, task_log: Path) -> None:
     (tmp_path / "s.toml").write_text(

@@ -99,7 +99,7 @@ def check_phase_range(engine: str, times: np.ndarray, norm: float) -> None:
     ...     print(str(err).split(";")[0])
     `times` reach 1e+12, where t·‖H‖ = 1e+12 exceeds 1e+06
     """
-    t_max = float(times[-1]) if np.size(times) else 0.0
+    t_max = float(np.max(np.abs(times))) if np.size(times) else 0.0  # any order
     if t_max * norm > PHASE_LIMIT:
         raise InvalidInputError(
             f"`times` reach {t_max:.6g}, where t·‖H‖ = {t_max * norm:.3g} exceeds "

@@ -72,7 +72,19 @@ def check_real(name: str, value: object, *, positive: bool = False) -> float:
     ... except InvalidInputError as err:
     ...     print(err)
     `omega0` must be a finite number, got nan
+    >>> try:
+    ...     check_real("Omega0", "1.5")
+    ... except InvalidInputError as err:
+    ...     print(err)
+    `Omega0` must be a real number, got '1.5' (text); write it without quotes, e.g. Omega0 = 1.5
     """
+    if isinstance(value, (str, bytes)):
+        raise InvalidInputError(
+            f"`{name}` must be a real number, got {value!r} (text); write it without quotes, "
+            f"e.g. {name} = 1.5"
+        )
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"`{name}` must be a real number, got {value!r} (a flag)")
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:

@@ -65,8 +65,19 @@ class OperatorSource:
     def __str__(self) -> str:
         return f"{self.path}:{self.key}" if self.key else str(self.path)
 
-    def load(self, what: str) -> np.ndarray:
-        """Read the array (``allow_pickle=False``); raise ConfigError on any problem."""
+    def load(self, what: str, where: str = "") -> np.ndarray:
+        """Read the array (``allow_pickle=False``); raise ConfigError on any problem.
+
+        ``where`` (the config file's name) prefixes every message.
+        """
+        try:
+            return self._load(what)
+        except ConfigError as exc:
+            if not where:
+                raise
+            raise ConfigError(f"{where}: {exc}") from exc.__cause__
+
+    def _load(self, what: str) -> np.ndarray:
         if self.path.is_dir():
             raise ConfigError(
                 f"[battery] {what}: {str(self.path)!r} is a directory, not a .npy/.npz file; "
@@ -132,6 +143,9 @@ class RunConfig:
     output: Path = Path("out.nc")
     figure: Path | None = None
     bounds: bool = True
+    #: where ``output`` / ``figure`` were given, named in the messages of :func:`run`
+    output_origin: str = "output"
+    figure_origin: str = "figure"
 
     def override(
         self,
@@ -144,9 +158,9 @@ class RunConfig:
         """A copy with command-line overrides (``None`` keeps the file's value)."""
         changes: dict[str, Any] = {}
         if output is not None:
-            changes["output"] = Path(output)
+            changes.update(output=Path(output), output_origin="--out")
         if figure is not None:
-            changes["figure"] = Path(figure)
+            changes.update(figure=Path(figure), figure_origin="--figure")
         if no_figure:
             changes["figure"] = None
         if engine is not None:
@@ -157,20 +171,24 @@ class RunConfig:
         """Build the :class:`~qbattery.Battery` this configuration describes."""
         if self.model is not None:
             return call_model(self.source.name, self.model, self.params)
-        arrays = {key: src.load(key) for key, src in self.operators.items()}
+        where = self.source.name
+        arrays = {key: src.load(key, where) for key, src in self.operators.items()}
         opts = dict(self.battery_options)
         name = opts.pop("name", None) or "custom"
         params = {key: src.spec for key, src in self.operators.items()}
-        return Battery(
-            arrays["H0"],
-            arrays["HC"],
-            arrays["state"],
-            name=name,
-            params=params,
-            H=arrays.get("H"),
-            P0=arrays.get("P0"),
-            **opts,
-        )
+        try:
+            return Battery(
+                arrays["H0"],
+                arrays["HC"],
+                arrays["state"],
+                name=name,
+                params=params,
+                H=arrays.get("H"),
+                P0=arrays.get("P0"),
+                **opts,
+            )
+        except InvalidInputError as exc:  # the battery's own checks: name the file and table
+            raise ConfigError(f"{where}: [battery] {exc}") from exc
 
 
 def call_model(where: str, name: str, params: Mapping[str, Any]) -> Any:

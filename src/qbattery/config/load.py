@@ -12,10 +12,8 @@ import numpy as np
 from qbattery._toml import (
     Key,
     Schema,
-    check_figure_path,
     check_keys,
     check_table,
-    check_writable,
     load_toml,
 )
 from qbattery.config.battery import OperatorSource, RunConfig, builtin_models
@@ -163,9 +161,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     output = run_table.get("output", f"{p.stem}.nc")
     figure_value = run_table.get("figure", f"{p.stem}.png")
     figure = None if figure_value is False else base / figure_value
-    if figure is not None:
-        check_figure_path(figure, f"{where}: [run] figure")
-    check_writable(base / output, f"{where}: [run] output")
+    # the output paths are checked by run(), after --out/--figure may have replaced them
     if "times" not in raw:
         raise ConfigError(
             f"{where}: missing [times] table; add start, stop and num (or values = [...])"
@@ -178,6 +174,8 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         "output": base / output,
         "figure": figure,
         "bounds": bounds,
+        "output_origin": f"{where}: [run] output",
+        "figure_origin": f"{where}: [run] figure",
     }
     if "model" in raw:
         table = dict(raw["model"])

@@ -88,9 +88,9 @@ def run(config: RunConfig, *, progress: bool | None = None) -> RunResult:
     >>> result.dataset.attrs["config"].endswith("qubit.toml")
     True
     """
-    check_writable(config.output, "output")  # before computing (--out may override)
+    check_writable(config.output, config.output_origin)  # before computing
     if config.figure is not None:
-        check_figure_path(config.figure, "figure")
+        check_figure_path(config.figure, config.figure_origin)
     battery = config.battery()
     with _progress.task(f"qbattery run {config.source.name}", None, enabled=progress) as bar:
         bar.phase("charging (eigendecomposition, time chunks, quadrature)")

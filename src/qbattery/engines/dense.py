@@ -241,6 +241,7 @@ class DenseEngine(Engine):
         term's limit 4 Σ_k λ_k ‖Π_i H ψ_k,t‖² is used (no division by zero).
         """
         times = np.asarray(times, dtype=float)
+        _checks.check_phase_range(self.name, times, self.norm)
         spec = self._spectral(which)
         if spec.starts.size == 1:  # a single eigenspace carries no information
             return np.zeros(times.shape)
@@ -304,6 +305,7 @@ class DenseEngine(Engine):
             Whether ρ0 commutes with O_0 (then q is a true probability distribution).
         """
         times = np.asarray(times, dtype=float)
+        _checks.check_phase_range(self.name, times, self.norm)
         spec, sector, A = self._sector_state(which)
         starts = spec.starts
         ns = starts.size
@@ -371,6 +373,7 @@ class DenseEngine(Engine):
         -------
         ndarray, shape (order, nt)
         """
+        _checks.check_phase_range(self.name, np.asarray(times, dtype=float), self.norm)
         from math import factorial
 
         times = np.asarray(times, dtype=float)

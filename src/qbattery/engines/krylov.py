@@ -357,6 +357,7 @@ class KrylovEngine(Engine):
         used. Each time costs O(n_sectors k²): the adaptive speed-angle quadrature
         is cheap once the windows exist.
         """
+        _checks.check_phase_range(self.name, np.asarray(times, dtype=float), self.norm)
         sectors = self._sectors(which)
         if sectors is None:
             return None

@@ -128,11 +128,15 @@ class StructuredEngine(Engine):
 
     def fisher(self, times: np.ndarray, which: Observable) -> np.ndarray | None:
         """Exact Fisher information of O_0's eigenspaces (Eq. B5); ``None`` if intractable."""
-        return self.solver.fisher(np.asarray(times, dtype=float), which)
+        times = np.asarray(times, dtype=float)
+        _checks.check_phase_range(self.name, times, self.norm)
+        return self.solver.fisher(times, which)
 
     def angle(self, times: np.ndarray, which: Observable) -> np.ndarray | None:
         """Speed angle θ_t (Eq. 5): closed form (kbody) or one integrated quarter period."""
-        return self.solver.angle(np.asarray(times, dtype=float), which)
+        times = np.asarray(times, dtype=float)
+        _checks.check_phase_range(self.name, times, self.norm)
+        return self.solver.angle(times, which)
 
     # ---- cumulants beyond the second (Eq. A2): k-body only ---------------------------------
     def counting_cumulants(
