@@ -111,7 +111,13 @@ def test_run_writes_netcdf_that_round_trips(tmp_path: Path) -> None:
     x = 0.5 * cfg.times[1:]
     np.testing.assert_allclose(result.dataset.work_nsr[1:], 0.5 / np.tan(x) ** 2, rtol=1e-10)
     assert result.summary().startswith("kbody: 5 times with engine dense in ")
-    assert result.summary().endswith(f"wrote {tmp_path / 'run.nc'} and {tmp_path / 'run.png'}")
+    first, optima = result.summary().splitlines()
+    wrote = (
+        f"wrote {tmp_path / 'run.nc'} and {tmp_path / 'run.png'} and {tmp_path / 'run_optima.nc'}"
+    )
+    assert first.endswith(wrote)
+    assert optima.startswith("optimal charging: τ* = ")
+    assert optima.endswith("(at the window's end: average_power; widen [times])")
     assert result.dataset.attrs["config"].endswith("run.toml")
 
 

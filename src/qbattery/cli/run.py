@@ -51,13 +51,23 @@ def run_command(
             show_default=False,
         ),
     ] = None,
+    optima: Annotated[
+        bool | None,
+        typer.Option(
+            "--optima/--no-optima",
+            help="Also find the optimal charging time τ* (max average power) and the time "
+            "of maximum power, with the NSRs and bounds there, into <out>_optima.nc "
+            "(overrides [run] optima; default on).",
+            show_default=False,
+        ),
+    ] = None,
     progress: ProgressOption = None,
 ) -> None:
     """Compute one battery described by a TOML file; write NetCDF and a figure."""
     from qbattery import config as config_mod
 
     cfg = config_mod.load_config(config)
-    cfg = cfg.override(output=out, figure=figure, no_figure=no_figure, engine=engine)
+    cfg = cfg.override(output=out, figure=figure, no_figure=no_figure, engine=engine, optima=optima)
     result = config_mod.run(cfg, progress=progress)
     typer.echo(result.summary())
 

@@ -143,6 +143,8 @@ class RunConfig:
     output: Path = Path("out.nc")
     figure: Path | None = None
     bounds: bool = True
+    #: also find the optimal charging times (:func:`qbattery.optimal_charging`)
+    optima: bool = True
     #: where ``output`` / ``figure`` were given, named in the messages of :func:`run`
     output_origin: str = "output"
     figure_origin: str = "figure"
@@ -154,6 +156,7 @@ class RunConfig:
         figure: Path | None = None,
         no_figure: bool = False,
         engine: str | None = None,
+        optima: bool | None = None,
     ) -> RunConfig:
         """A copy with command-line overrides (``None`` keeps the file's value)."""
         changes: dict[str, Any] = {}
@@ -165,6 +168,8 @@ class RunConfig:
             changes["figure"] = None
         if engine is not None:
             changes["engine"] = engine
+        if optima is not None:
+            changes["optima"] = optima
         return dataclasses.replace(self, **changes)
 
     def battery(self) -> Any:

@@ -19,24 +19,25 @@ from qbattery._toml import (
 from qbattery.config.battery import OperatorSource, RunConfig, builtin_models
 from qbattery.errors import ConfigError
 
-#: allowed keys of each table (docs/cli.md documents each)
-TABLES: dict[str, tuple[str, ...] | None] = {
-    "model": None,  # name + the model's parameters
-    "battery": ("H0", "HC", "state", "P0", "H", "name", "hermitian_atol", "state_atol"),
-    "times": ("start", "stop", "num", "values"),
-    "run": ("engine", "output", "figure", "bounds"),
-}
 #: the kind of each scalar key of ``[run]`` and ``[battery]`` (one description per table)
 RUN_SCHEMA: Schema = {
     "engine": Key("str", '"auto"'),
     "output": Key("str", '"out.nc"'),
     "figure": Key("file-or-false", '"out.png"'),
     "bounds": Key("bool", "true"),
+    "optima": Key("bool", "true"),
 }
 BATTERY_SCHEMA: Schema = {
     "name": Key("str", '"my-battery"'),
     "hermitian_atol": Key("positive", "1e-10"),
     "state_atol": Key("positive", "1e-10"),
+}
+#: allowed keys of each table (docs/cli.md documents each)
+TABLES: dict[str, tuple[str, ...] | None] = {
+    "model": None,  # name + the model's parameters
+    "battery": ("H0", "HC", "state", "P0", "H", "name", "hermitian_atol", "state_atol"),
+    "times": ("start", "stop", "num", "values"),
+    "run": tuple(RUN_SCHEMA),
 }
 #: operator entries of ``[battery]`` and whether each is required
 OPERATOR_KEYS: dict[str, bool] = {"H0": True, "HC": True, "state": True, "P0": False, "H": False}
@@ -158,6 +159,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     check_table(where, "run", run_table, RUN_SCHEMA)
     engine = run_table.get("engine", "auto")
     bounds = run_table.get("bounds", True)
+    optima = run_table.get("optima", True)
     output = run_table.get("output", f"{p.stem}.nc")
     figure_value = run_table.get("figure", f"{p.stem}.png")
     figure = None if figure_value is False else base / figure_value
@@ -174,6 +176,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         "output": base / output,
         "figure": figure,
         "bounds": bounds,
+        "optima": optima,
         "output_origin": f"{where}: [run] output",
         "figure_origin": f"{where}: [run] figure",
     }
