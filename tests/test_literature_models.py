@@ -16,7 +16,7 @@ import xarray as xr
 
 import qbattery as qb
 from qbattery.errors import InvalidInputError
-from qbattery.models.dicke import _basis
+from qbattery.models._cavity import cavity_basis as _basis
 from qbattery.models.syk import syk_couplings
 from tests.test_thermal import assert_bounds_hold
 
@@ -267,12 +267,17 @@ def test_dicke_bad_truncation() -> None:
         qb.models.dicke(4, n_max=5)
 
 
-def test_dicke_refuses_times_beyond_t_max() -> None:
-    bat = qb.models.dicke(2, t_max=3.0)
+def test_dicke_times_beyond_t_max_rebuild_the_model() -> None:
+    # issue 17: a longer window rebuilds the truncation (checked again) instead of refusing
+    bat, longer = qb.models.dicke(2, t_max=3.0), qb.models.dicke(2, t_max=4.0)
+    a, b = qb.charge(bat, [1.0, 4.0]), qb.charge(longer, [1.0, 4.0])
+    np.testing.assert_array_equal(a.work_mean.values, b.work_mean.values)
+    xr.testing.assert_identical(qb.distribution(bat, [4.0]), qb.distribution(longer, [4.0]))
+    ground = qb.with_state(qb.models.dicke(2, t_max=3.0, parity=False), "ground")
     with pytest.raises(InvalidInputError, match=r"checked only up to t_max = 3"):
-        qb.charge(bat, [1.0, 4.0])
+        qb.charge(ground, [1.0, 4.0])
     with pytest.raises(InvalidInputError, match=r"checked only up to t_max = 3"):
-        qb.distribution(bat, [4.0])
+        qb.distribution(ground, [4.0])
 
 
 def _top_population_dense(H, vecs: np.ndarray, weights: np.ndarray, top, times) -> np.ndarray:

@@ -42,6 +42,37 @@ def check_battery(obj: object, build: str | None = BUILD_BATTERY) -> Battery:
     return cast(Battery, obj)
 
 
+def within_window(battery: Battery, times: np.ndarray) -> Battery:
+    """The battery to use at ``times``: itself, or a truncated model rebuilt for them.
+
+    A model checked only up to a time (``structure["valid_until"]``, e.g. the Dicke
+    battery's Fock cutoff) that knows how to rebuild itself (``structure["rebuild"]``)
+    is rebuilt with its window ending at the last time, with its truncation checked
+    again; without a rebuild, later times are refused.
+
+    Examples
+    --------
+    >>> import numpy as np, qbattery as qb
+    >>> bat = qb.models.dicke(2, coupling=0.2, t_max=5.0)
+    >>> longer = within_window(bat, np.array([0.0, 20.0]))
+    >>> longer.params["t_max"], longer.params["n_max"] >= bat.params["n_max"]
+    (20.0, True)
+    >>> within_window(bat, np.array([1.0])) is bat
+    True
+    """
+    limit = battery.structure.get("valid_until")
+    rebuild = battery.structure.get("rebuild")
+    if (
+        limit is not None
+        and rebuild is not None
+        and np.size(times)
+        and float(times[-1]) > float(limit) * (1 + 1e-12)
+    ):
+        return cast(Battery, rebuild(float(times[-1])))
+    _checks.check_time_window(battery.structure, times)
+    return battery
+
+
 def as_operator(name: str, operator: OperatorLike) -> Operator:
     """Convert numpy / scipy.sparse / ``qutip.Qobj`` / PauliSum input to an operator."""
     op: Any = operator

@@ -14,7 +14,7 @@ from qbattery import ergotropy as _ergotropy
 from qbattery import open_quantities as _open
 from qbattery._dataset import build_dataset, var_name
 from qbattery._typing import TimesLike
-from qbattery.battery import Battery, check_battery
+from qbattery.battery import Battery, check_battery, within_window
 from qbattery.engines import get_engine
 from qbattery.engines.cache import ENGINE_CACHE
 from qbattery.moments import OBSERVABLES
@@ -103,7 +103,7 @@ def charge(
         progress = _checks.check_flag("progress", progress)
     battery = check_battery(battery)
     t = _checks.check_times(times)
-    _checks.check_time_window(battery.structure, t)
+    battery = within_window(battery, t)
     power_kind = _checks.check_power(power, battery.is_open)
     eng, reason = get_engine(battery, engine, t.size)
     if power_kind != "drive":  # a second open engine with P_0 = 𝓛†(H0), not cached

@@ -53,7 +53,7 @@ from qbattery._dataset import (
     var_name,
 )
 from qbattery._typing import TimesLike
-from qbattery.battery import Battery, check_battery, to_dense
+from qbattery.battery import Battery, check_battery, to_dense, within_window
 from qbattery.engines import REGISTRY, get_engine
 from qbattery.engines.base import Engine
 from qbattery.engines.dense import eigenspaces
@@ -209,7 +209,7 @@ def distribution(
     trim = _checks.check_tolerance("trim", trim)
     t = _checks.check_times(times)
     battery = check_battery(battery)
-    _checks.check_time_window(battery.structure, t)
+    battery = within_window(battery, t)
     original = battery
     if how == "tpm":
         battery = dephased(battery, which)

@@ -33,7 +33,7 @@ from qbattery._typing import StateLike
 from qbattery.battery import Battery, as_state, check_battery
 
 #: structure keys that describe the model's own initial state and are dropped
-_STATE_KEYS = ("family", "H0_initial")
+_STATE_KEYS = ("family", "H0_initial", "rebuild")
 
 
 def gibbs_state(H0: Any, temperature: float) -> np.ndarray:

@@ -141,5 +141,5 @@ def check_time_window(structure: Any, times: np.ndarray) -> None:
         raise InvalidInputError(
             f"`times` reach {float(times[-1]):.6g}, but this battery's truncation was checked "
             f"only up to t_max = {float(limit):.6g}; rebuild the model with "
-            f"t_max ≥ {float(times[-1]):.6g}"
+            f"t_max ≥ {float(times[-1]):.6g} (and apply its state again)"
         )

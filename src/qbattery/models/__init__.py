@@ -7,12 +7,13 @@ initial state, what is held fixed as N grows) in ``structure["convention"]``;
 
 from __future__ import annotations
 
-from qbattery.models.dicke import dicke, tavis_cummings
+from qbattery.models.dicke import dicke
 from qbattery.models.heisenberg import heisenberg
 from qbattery.models.ising import ising
 from qbattery.models.kbody import collective, kbody, parallel
 from qbattery.models.single_qubit import single_qubit
 from qbattery.models.syk import disorder_average, syk, syk_ensemble
+from qbattery.models.tavis_cummings import tavis_cummings
 
 __all__ = [
     "collective",

@@ -21,101 +21,38 @@ For both, the battery is the cells (H0 = ω_a J_z acts on them only) and the cav
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from math import ceil, sqrt
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import comb
 
+from qbattery import _checks
 from qbattery.battery import Battery
 from qbattery.errors import InvalidInputError
+from qbattery.models._cavity import (
+    TRUNCATION_TOL,
+    cavity_basis,
+    cell_gibbs,
+    cell_subsystem,
+    initial_state,
+    ladder_operators,
+    state_text,
+)
+from qbattery.models._chargers import (
+    charger_amplitudes,
+    check_charger,
+    coherent_cutoff,
+    photon_tail,
+)
 from qbattery.models._common import cached_model, check_int, check_real, convention
 from qbattery.models._literature import strict_parameters
 from qbattery.models.cavity_check import top_population
-from qbattery.states import gibbs_state
 
-#: default tolerance on the population of the highest kept Fock level (observables then
-#: agree with a larger cutoff to about 100× this)
-TRUNCATION_TOL = 1e-12
 #: the automatic choice of n_max stops growing the space beyond this dimension
 _AUTO_DIM_MAX = 300_000
 #: while the top Fock level holds more than this, the cutoff lies inside the bulk of the
 #: photon distribution and the automatic n_max grows by 50 % per round (else by 25 %)
 _BULK_POPULATION = 1e-6
-
-
-def _basis(N: int, n_max: int, parity: int | None, total: int | None) -> np.ndarray:
-    """(n, e) pairs kept: all, one parity of n + e, or one value of n + e."""
-    grid_n, grid_e = np.meshgrid(np.arange(n_max + 1), np.arange(N + 1), indexing="ij")
-    n, e = grid_n.ravel(), grid_e.ravel()
-    keep = np.ones(n.size, dtype=bool)
-    if parity is not None:
-        keep &= (n + e) % 2 == parity
-    if total is not None:
-        keep &= n + e == total
-    return np.stack([n[keep], e[keep]], axis=1)
-
-
-def _operators(
-    N: int, basis: np.ndarray
-) -> tuple[sp.csr_array, sp.csr_array, sp.csr_array, sp.csr_array]:
-    """J_z, a†a, J_+ a and J_+ a† on the kept basis."""
-    j = N / 2
-    index = {(int(n), int(e)): i for i, (n, e) in enumerate(basis)}
-    d = len(basis)
-
-    def build(dn: int, de: int) -> sp.csr_array:
-        rows, cols, vals = [], [], []
-        for i, (n, e) in enumerate(basis):
-            n2, e2 = int(n) + dn, int(e) + de
-            target = index.get((n2, e2))
-            if target is None:
-                continue
-            m = e - j
-            amp = sqrt(j * (j + 1) - m * (m + 1)) if de == 1 else 1.0
-            amp *= sqrt(n) if dn == -1 else sqrt(n + 1) if dn == 1 else 1.0
-            rows.append(target)
-            cols.append(i)
-            vals.append(amp)
-        return sp.csr_array((vals, (rows, cols)), shape=(d, d))
-
-    jz = sp.csr_array(sp.diags_array(basis[:, 1] - j))
-    num = sp.csr_array(sp.diags_array(basis[:, 0].astype(float)))
-    jp_a = build(-1, 1)  # J_+ a: absorb a photon, excite a cell
-    jp_adag = build(1, 1)  # J_+ a†: counter-rotating
-    return jz, num, jp_a, jp_adag
-
-
-def _subsystem(N: int, n_max: int, basis: np.ndarray, omega_a: float) -> dict[str, Any]:
-    e = np.arange(N + 1)
-    return {
-        "shape": (n_max + 1, N + 1),
-        "embed": basis[:, 0] * (N + 1) + basis[:, 1],
-        "energies": omega_a * (e - N / 2),
-        "levels": (omega_a * (e - N / 2), comb(N, e, exact=False)),
-    }
-
-
-def _cell_gibbs(
-    N: int, n_photons: int, basis: np.ndarray, omega_a: float, allowed: str | None
-) -> Callable[[float], np.ndarray]:
-    """ρ0(T) = |n_photons⟩⟨n_photons| ⊗ Gibbs(ω_a J_z) on the symmetric sector."""
-
-    def gibbs(T: float) -> np.ndarray:
-        if allowed is not None:
-            raise InvalidInputError(allowed)
-        cells = np.real(np.diag(gibbs_state(np.diag(omega_a * (np.arange(N + 1) - N / 2)), T)))
-        rho = np.zeros(len(basis))
-        for i, (n, e) in enumerate(basis):
-            if n == n_photons:
-                rho[i] = cells[e]
-        if abs(rho.sum() - 1) > 1e-12:  # pragma: no cover - guaranteed by the basis
-            raise InvalidInputError("the basis does not hold the thermal cell state")
-        return np.diag(rho).astype(complex)
-
-    return gibbs
 
 
 def _truncation_error(
@@ -155,7 +92,7 @@ def _check_truncation(
 
 
 def _photon_scale(
-    N: int, n_photons: int, omega_a: float = 1.0, omega_c: float = 1.0, coupling: float = 0.1
+    N: int, n_photons: float, omega_a: float = 1.0, omega_c: float = 1.0, coupling: float = 0.1
 ) -> float:
     r"""Classical largest photon number of the Dicke battery, from energy conservation.
 
@@ -188,7 +125,7 @@ def _dicke_operators(
     N: int, basis: np.ndarray, omega_a: float, omega_c: float, coupling: float
 ) -> tuple[sp.csr_array, sp.csr_array]:
     """H0 = ω_a J_z and HC = ω_c a†a + 2ω_cλ J_x(a + a†) on the kept basis."""
-    jz, num, jp_a, jp_adag = _operators(N, basis)
+    jz, num, jp_a, jp_adag = ladder_operators(N, basis)
     # J_x (a + a†) = ½(J_+ + J_−)(a + a†) = ½(J_+a + J_+a† + h.c.)
     jx_x = (jp_a + jp_adag + (jp_a + jp_adag).T) / 2
     return sp.csr_array(omega_a * jz), sp.csr_array(omega_c * num + 2 * omega_c * coupling * jx_x)
@@ -198,15 +135,16 @@ def _dicke_operators(
 @cached_model
 def dicke(
     N: int,
-    n_photons: int | None = None,
+    n_photons: float | None = None,
     omega_a: float = 1.0,
     omega_c: float = 1.0,
     coupling: float = 0.1,
     *,
+    charger: str = "fock",
     n_max: int | None = None,
     t_max: float | None = None,
     truncation_tol: float = TRUNCATION_TOL,
-    parity: bool = True,
+    parity: bool | None = None,
 ) -> Battery:
     r"""Dicke quantum battery: N cells in one cavity, counter-rotating terms kept.
 
@@ -218,18 +156,24 @@ def dicke(
 
     H = H0 + HC (coupling switched on at t = 0), P0 = −i[H0, HC], from
     |n_photons⟩ ⊗ |j, −j⟩ (cavity in a Fock state, all cells in the ground state;
-    Ferraro et al. take n_photons = N, the default).
+    Ferraro et al. take n_photons = N, the default), or from a coherent charger
+    |α⟩ ⊗ |j, −j⟩ with n_photons = |α|² (``charger="coherent"``, α real).
 
     Parameters
     ----------
     N : int
         Number of cells, ≥ 1.
-    n_photons : int, optional
-        Initial photon number (default N).
+    n_photons : float, optional
+        Photon number of the charger (default N): an integer for a Fock state, the mean
+        |α|² ≥ 0 for a coherent state.
     omega_a, omega_c : float
         Cell and cavity frequencies (resonance by default).
     coupling : float
         λ.
+    charger : {"fock", "coherent"}
+        The cavity's initial state. A coherent state's Poisson tail above n_max is
+        dropped and the kept amplitudes renormalised; the tail is kept below
+        ``truncation_tol`` (``params["photon_tail"]``).
     n_max : int, optional
         Highest Fock level kept. By default it starts at the larger of
         n_photons + 4 + 3√(n_photons + N + 1) (more for λ > ½) and 0.9 n_* (n_* the
@@ -244,9 +188,10 @@ def dicke(
     truncation_tol : float
         Largest allowed population of |n_max⟩ on [0, t_max] (observables then agree
         with a larger cutoff to about 100 × truncation_tol).
-    parity : bool
-        Keep only the conserved parity sector of (−1)^{n+e} (half the states); thermal
-        starts need ``parity=False``.
+    parity : bool, optional
+        Keep only the conserved parity sector of (−1)^{n+e} (half the states). Default:
+        on for a Fock charger; a coherent charger mixes both sectors and needs it off;
+        thermal starts need ``parity=False``.
 
     Raises
     ------
@@ -256,6 +201,15 @@ def dicke(
 
     Notes
     -----
+    Times beyond ``t_max`` are not refused: :func:`qbattery.charge` rebuilds the model
+    with ``t_max`` at the last time (the cutoff grows and is checked again; the
+    Dataset's attributes give the ``n_max`` used). A battery given another state by
+    :func:`qbattery.with_state` keeps its window.
+
+    Cost of ``bounds=True`` in scans (docs/sweeps.md): ``dicke(24)``, 400 times, dense
+    engine 1.29 s without and 18.5 s with the bounds; the Krylov engine (what
+    ``engine="auto"`` picks) 1.55 s either way, without the power bound.
+
     Reachable sizes (docs/beyond.md, measured): N = 200–300 in well under a minute for
     λ√N < 1/2 (e.g. λ = 0.02); with the default λ = 0.1, N = 100 in about 30 s and
     N = 200 in about 5 minutes (224 216 states), N = 300 beyond the automatic limit.
@@ -268,7 +222,18 @@ def dicke(
     (19, True)
     """
     N = check_int("N", N, 1)
-    n_photons = N if n_photons is None else check_int("n_photons", n_photons, 0)
+    if n_photons is not None and charger == "fock":
+        n_photons = check_int("n_photons", n_photons, 0)
+    kind, nbar = check_charger(charger, N if n_photons is None else n_photons)
+    n_photons = int(nbar) if kind == "fock" else nbar
+    if parity is None:
+        parity = kind == "fock"
+    parity = _checks.check_flag("parity", parity)
+    if parity and kind == "coherent":
+        raise InvalidInputError(
+            "a coherent charger mixes both parity sectors of (−1)^{n+e}; use parity=False "
+            "(or leave parity out)"
+        )
     omega_a = check_real("omega_a", omega_a)
     omega_c = check_real("omega_c", omega_c)
     coupling = check_real("coupling", coupling, positive=True)
@@ -285,7 +250,15 @@ def dicke(
         n_max = int(n_photons + 4 + ceil(3 * sqrt(n_photons + N + 1) * strong))
         scale = _photon_scale(N, n_photons, omega_a, omega_c, coupling)
         n_max = max(n_max, ceil(0.9 * scale))
-    n_max = check_int("n_max", n_max, n_photons)
+        if kind == "coherent":
+            n_max = max(n_max, coherent_cutoff(nbar, tol) + 4)
+    n_max = check_int("n_max", n_max, ceil(nbar) if kind == "fock" else 0)
+    tail = photon_tail(kind, nbar, n_max)
+    if tail > tol:
+        raise InvalidInputError(
+            f"n_max = {n_max} drops {tail:.3g} > truncation_tol = {tol:.1g} of the coherent "
+            f"charger's photon distribution; use n_max ≥ {coherent_cutoff(nbar, tol)}"
+        )
     states = (n_max + 1) * (N + 1) // (2 if parity else 1)
     if auto and states > _AUTO_DIM_MAX:
         raise InvalidInputError(
@@ -293,10 +266,9 @@ def dicke(
             f"n_max = {n_max} (about {states} states); {_auto_limit_text(N, coupling)}"
         )
     while True:
-        basis = _basis(N, n_max, n_photons % 2 if parity else None, None)
+        basis = cavity_basis(N, n_max, int(nbar) % 2 if parity else None, None)
         H0, HC = _dicke_operators(N, basis, omega_a, omega_c, coupling)
-        state = np.zeros(len(basis), dtype=complex)
-        state[int(np.flatnonzero((basis[:, 0] == n_photons) & (basis[:, 1] == 0))[0])] = 1.0
+        state = initial_state(basis, charger_amplitudes(kind, nbar, n_max))
         H = sp.csr_array(H0 + HC)
         levels = np.flatnonzero(basis[:, 0] == n_max)
         top, when = top_population(H, state, levels, t_max, frequency)
@@ -320,11 +292,25 @@ def dicke(
         "truncation_tol": tol,
         "parity": bool(parity),
         "top_population": top,
+        "charger": kind,
+        "photon_tail": photon_tail(kind, nbar, n_max),
     }
-    why = None if not parity else "thermal starts of dicke() need parity=False"
+    why = (
+        "thermal starts of dicke() need parity=False"
+        if parity
+        else "thermal cell starts of dicke() take a Fock charger"
+        if kind == "coherent"
+        else None
+    )
 
     def check_state(rho: np.ndarray) -> None:
         _check_truncation(H, np.asarray(rho), basis, n_max, t_max, tol, frequency)
+
+    def rebuild(t_end: float) -> Battery:  # a longer window: the same model to t_end
+        return dicke(
+            N, n_photons, omega_a, omega_c, coupling, charger=kind,
+            n_max=None if auto else n_max, t_max=t_end, truncation_tol=tol, parity=parity,
+        )  # fmt: skip
 
     return Battery(
         H0,
@@ -334,106 +320,18 @@ def dicke(
         params=params,
         structure={
             "valid_until": t_max,
+            "rebuild": rebuild,
             "H0_initial": -omega_a * N / 2,
-            "subsystem": _subsystem(N, n_max, basis, omega_a),
-            "gibbs": _cell_gibbs(N, n_photons, basis, omega_a, why),
+            "subsystem": cell_subsystem(N, n_max, basis, omega_a),
+            "gibbs": cell_gibbs(N, n_photons, basis, omega_a, why),
             "check_state": check_state,
             "convention": convention(
                 H0="ω_a J_z (the cells only)",
                 HC="ω_c a†a + 2ω_cλ J_x(a + a†) (Ferraro et al.'s coupling, no 1/√N)",
                 H="H0 + HC (coupling switched on at t = 0)",
                 P0="−i[H0, HC] (unnormalised)",
-                state=f"|n = {n_photons}⟩ ⊗ |j, −j⟩ (Fock charger, cells in the ground state)",
+                state=state_text(kind, nbar),
                 fixed="λ, ω_a, ω_c; n_photons = N by default; Fock cutoff n_max checked to t_max",
-            ),
-        },
-    )
-
-
-@strict_parameters
-@cached_model
-def tavis_cummings(
-    N: int,
-    n_photons: int | None = None,
-    omega_a: float = 1.0,
-    omega_c: float = 1.0,
-    coupling: float = 0.1,
-    *,
-    subspace: bool = True,
-) -> Battery:
-    r"""Tavis–Cummings battery: the Dicke battery in the rotating-wave approximation.
-
-    .. math:: H_0 = \omega_a J_z,\qquad
-       H_C = \omega_c a^\dagger a + \omega_c\lambda\,(J_+ a + J_- a^\dagger)
-
-    (the rotating-wave part of Ferraro et al.'s 2ω_cλ J_x(a + a†), Phys. Rev. Lett.
-    **120**, 117702 (2018)), H = H0 + HC, P0 = −i[H0, HC], from |n_photons⟩ ⊗ |j, −j⟩.
-    The excitation number n + e is conserved, so nothing is truncated:
-
-    * ``subspace=True`` (default): only the states with n + e = n_photons, at most
-      N + 1 of them (N in the thousands is cheap);
-    * ``subspace=False``: all states with n ≤ n_photons + N (exact for any initial
-      cell state, needed for thermal starts).
-
-    Parameters
-    ----------
-    N : int
-        Number of cells, ≥ 1.
-    n_photons : int, optional
-        Initial photon number (default N).
-    omega_a, omega_c, coupling : float
-        Cell and cavity frequencies, λ.
-    subspace : bool
-        Restrict to the initial excitation-number sector.
-
-    Examples
-    --------
-    >>> import qbattery as qb
-    >>> qb.models.tavis_cummings(300).dim
-    301
-    """
-    N = check_int("N", N, 1)
-    n_photons = N if n_photons is None else check_int("n_photons", n_photons, 0)
-    omega_a = check_real("omega_a", omega_a)
-    omega_c = check_real("omega_c", omega_c)
-    coupling = check_real("coupling", coupling, positive=True)
-    n_max = n_photons if subspace else n_photons + N
-    basis = _basis(N, n_max, None, n_photons if subspace else None)
-    if len(basis) < 2:
-        raise InvalidInputError(
-            f"tavis_cummings(N={N}, n_photons={n_photons}) has a single state in its "
-            "excitation sector (no photon to absorb); use n_photons ≥ 1"
-        )
-    jz, num, jp_a, _ = _operators(N, basis)
-    H0 = sp.csr_array(omega_a * jz)
-    HC = sp.csr_array(omega_c * num + omega_c * coupling * (jp_a + jp_a.T))
-    state = np.zeros(len(basis), dtype=complex)
-    state[int(np.flatnonzero((basis[:, 0] == n_photons) & (basis[:, 1] == 0))[0])] = 1.0
-    why = "thermal starts of tavis_cummings() need subspace=False" if subspace else None
-    return Battery(
-        H0,
-        HC,
-        state,
-        name="tavis_cummings",
-        params={
-            "N": N,
-            "n_photons": n_photons,
-            "omega_a": omega_a,
-            "omega_c": omega_c,
-            "coupling": coupling,
-            "subspace": bool(subspace),
-        },
-        structure={
-            "H0_initial": -omega_a * N / 2,
-            "subsystem": _subsystem(N, n_max, basis, omega_a),
-            "gibbs": _cell_gibbs(N, n_photons, basis, omega_a, why),
-            "convention": convention(
-                H0="ω_a J_z (the cells only)",
-                HC="ω_c a†a + ω_cλ (J_+ a + J_− a†) (rotating-wave Dicke coupling)",
-                H="H0 + HC (coupling switched on at t = 0)",
-                P0="−i[H0, HC] (unnormalised)",
-                state=f"|n = {n_photons}⟩ ⊗ |j, −j⟩ (Fock charger, cells in the ground state)",
-                fixed="λ, ω_a, ω_c; n_photons = N by default; exact (n + e conserved)",
             ),
         },
     )
