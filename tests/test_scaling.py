@@ -15,15 +15,34 @@ from qbattery.studies.scaling import FITTED, fit_exponent, plot_scaling
 
 KBODY_SIZES = [16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
 
+#: τ* is found to time_rtol = 1e-10 relative; the NSRs there move ≈ 6.4× as fast as t
+#: (|d ln cot²x / d ln x| = 4x*/sin 2x* at x*), so they are checked to 1e-9
+AT_TAU_RTOL = {"work_nsr_at_tau": 1e-9, "power_nsr_at_tau": 1e-9}
+
+
+def x_star() -> float:
+    """Ω_k τ*: the root of d/dx (sin²x/x) = 0, i.e. tan x = 2x, by bisection (own route)."""
+    lo, hi = 1.0, 1.5
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.tan(mid) < 2 * mid else (lo, mid)
+    return (lo + hi) / 2
+
 
 def kbody_exact(N: np.ndarray, k: np.ndarray, t: float, omega0: float, Omega0: float):
     """Eq. (8) with SPEC §2's remainder: 𝒩^W = (Q₂/N²)cot²φ, 𝒩^P = (Q₂/N²)tan²φ,
-    peak power NΩ_kω0 = kω0Ω0 at φ = Ω_k t = π/4."""
+    peak power NΩ_kω0 = kω0Ω0 at φ = Ω_k t = π/4; ⟨W_t⟩/t = Nω0 sin²φ/t is maximal at
+    φ = x* (tan x* = 2x*), so at τ* cot²φ = 1/(4x*²) and tan²φ = 4x*²."""
     n, r = np.divmod(N, k)
     Q2 = n * k**2 + r**2
     phi = k / N * Omega0 * t
     c = Q2 / N**2
+    xs = x_star()
     return {
+        "max_average_power": k * omega0 * Omega0 * np.sin(xs) ** 2 / xs + 0 * N,
+        "average_power_time": xs / (k / N * Omega0),
+        "work_nsr_at_tau": c / (2 * xs) ** 2,
+        "power_nsr_at_tau": c * (2 * xs) ** 2,
         "work_nsr": c / np.tan(phi) ** 2,
         "power_nsr": c * np.tan(phi) ** 2,
         "nsr_product": c**2,
@@ -38,13 +57,21 @@ def test_kbody_fixed_k_values_and_exponents():
     N = ds["N"].values
     exact = kbody_exact(N, ds["k"].values, 1.0, 1.0, 1.0)
     for name, values in exact.items():
-        np.testing.assert_allclose(ds[name].values, values, rtol=1e-10, err_msg=name)
+        tol = AT_TAU_RTOL.get(name, 1e-10)
+        np.testing.assert_allclose(ds[name].values, values, rtol=tol, err_msg=name)
     # App. E: N^W ∝ N, N^P ∝ N^-3, product ∝ N^-2 (Eq. 9), peak power ∝ N^0 (E6)
     expected = {"work_nsr": 1.0, "power_nsr": -3.0, "nsr_product": -2.0, "peak_power": 0.0}
     for name, alpha in expected.items():
         assert ds.attrs[f"{name}_exponent_predicted"] == alpha
         # cot² x ≈ 1/x² only for N/k ≫ Ω0 t: the N = 16 point bends the fit by < 0.01
         assert abs(ds.attrs[f"{name}_exponent"] - alpha) < 0.01, name
+    # at τ* the forms are exact at every N: average power ∝ N^0, both NSRs ∝ 1/N
+    at_tau = {"max_average_power": 0.0, "work_nsr_at_tau": -1.0, "power_nsr_at_tau": -1.0}
+    for name, alpha in at_tau.items():
+        tol = AT_TAU_RTOL.get(name, 1e-10)
+        np.testing.assert_allclose(ds[name].values, ds[f"predicted_{name}"].values, rtol=tol)
+        assert ds.attrs[f"{name}_exponent_predicted"] == alpha
+        assert abs(ds.attrs[f"{name}_exponent"] - alpha) < 1e-9, name
     tail = slice(4, None)  # N ≥ 4096: φ = kt/N ≤ 1e-3, E9/E10 hold to (2/3)φ² < 1e-6
     for name in ("work_nsr", "power_nsr", "nsr_product", "peak_power"):
         np.testing.assert_allclose(
@@ -60,11 +87,29 @@ def test_kbody_fixed_fraction():
     np.testing.assert_array_equal(ds["k"].values, N // 4)
     exact = kbody_exact(N, N // 4, 0.7, 1.3, 0.9)
     for name, values in exact.items():
-        np.testing.assert_allclose(ds[name].values, values, rtol=1e-10, err_msg=name)
+        tol = AT_TAU_RTOL.get(name, 1e-10)
+        np.testing.assert_allclose(ds[name].values, values, rtol=tol, err_msg=name)
     # Eq. (8): with k/N fixed the NSRs and their product do not depend on N; power ∝ N
-    for name, alpha in {"work_nsr": 0, "power_nsr": 0, "nsr_product": 0, "peak_power": 1}.items():
+    expected = {"work_nsr": 0, "power_nsr": 0, "nsr_product": 0, "peak_power": 1}
+    # ... and at τ*: average power ∝ N, NSRs flat
+    expected |= {"max_average_power": 1, "work_nsr_at_tau": 0, "power_nsr_at_tau": 0}
+    for name, alpha in expected.items():
         assert ds.attrs[f"{name}_exponent_predicted"] == alpha
         assert abs(ds.attrs[f"{name}_exponent"] - alpha) < 1e-9, name
+
+
+def test_kbody_at_tau_with_a_remainder_block_against_dense():
+    """N = 7, k = 3 (blocks 3, 3, 1: Q₂ = 19): the τ* columns against the closed forms
+    and against the dense engine's own optimal_charging."""
+    ds = qb.scaling("kbody", [5, 7], k=3, omega0=0.8, coupling=1.7)
+    ref = qb.scaling("kbody", [5, 7], k=3, omega0=0.8, coupling=1.7, engine="dense")
+    exact = kbody_exact(ds.N.values, np.array([3, 3]), 1.0, 0.8, 1.7)
+    for name in ("max_average_power", "average_power_time", "work_nsr_at_tau", "power_nsr_at_tau"):
+        tol = AT_TAU_RTOL.get(name, 1e-10)
+        np.testing.assert_allclose(ds[name].values, exact[name], rtol=tol, err_msg=name)
+        np.testing.assert_allclose(ref[name].values, exact[name], rtol=tol, err_msg=name)
+        if name != "average_power_time":
+            np.testing.assert_allclose(ds[f"predicted_{name}"].values, exact[name], rtol=1e-12)
 
 
 @pytest.mark.parametrize("s", [2, 3, 4])
@@ -74,12 +119,17 @@ def test_ising_leading_order_predictions(s):
     sizes = [100, 200, 400, 800, 1600, 3200]
     ds = qb.scaling("ising", sizes, s=s, time=1.0)
     L = ds["N"].values - s + 1
-    for name in FITTED:
+    for name in ("work_nsr", "power_nsr", "nsr_product", "peak_power"):
         ratio = ds[name].values / ds[f"predicted_{name}"].values
         np.testing.assert_array_less(np.abs(ratio - 1), 30 * s / L, err_msg=name)
     for name, alpha in {"work_nsr": 1, "power_nsr": -1, "nsr_product": 0, "peak_power": 0}.items():
         assert ds.attrs[f"{name}_exponent_predicted"] == alpha
         assert abs(ds.attrs[f"{name}_exponent"] - alpha) < 0.01, name
+    # no closed form at τ* for the chain: NaN predictions, never a made-up number
+    for name in ("max_average_power", "work_nsr_at_tau", "power_nsr_at_tau"):
+        assert np.all(np.isnan(ds[f"predicted_{name}"].values))
+        assert np.isnan(ds.attrs[f"{name}_exponent_predicted"])
+        assert np.all(np.isfinite(ds[name].values))
 
 
 def test_ising_scaling_matches_dense_engine():
@@ -87,7 +137,8 @@ def test_ising_scaling_matches_dense_engine():
     ds = qb.scaling("ising", [4, 5, 6, 7], **kwargs)
     ref = qb.scaling("ising", [4, 5, 6, 7], engine="dense", **kwargs)
     assert ref.attrs["engine"] == "dense"
-    for name in (*FITTED, "work_mean", "power_mean", "work_var", "power_var"):
+    more = ("work_mean", "power_mean", "work_var", "power_var", "average_power_time")
+    for name in (*FITTED, *more):
         np.testing.assert_allclose(ds[name].values, ref[name].values, rtol=1e-9, err_msg=name)
 
 
@@ -113,7 +164,7 @@ def test_plot_scaling_draws_the_dataset(tmp_path):
             lines[f"predicted_{name}"].get_ydata(), np.abs(ds[f"predicted_{name}"].values)
         )
     plt.close("all")
-    with pytest.raises(InvalidInputError, match="needs 4 axes, got 2"):
+    with pytest.raises(InvalidInputError, match="needs 7 axes, got 2"):
         plot_scaling(ds, axes=plt.subplots(1, 2)[1])
     plt.close("all")
 
@@ -146,6 +197,8 @@ def test_cli_scaling_writes_files(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "power_nsr" in out
     assert "-3" in out
+    assert "max_average_power" in out
+    assert "power_nsr_at_tau" in out
     for name in ("scaling.nc", "scaling.png", "scaling.pdf"):
         assert (tmp_path / name).stat().st_size > 0
     ds = xr.open_dataset(tmp_path / "scaling.nc")

@@ -277,6 +277,8 @@ SWEEP_POINT_VARIABLES: dict[str, str] = {
 #: variables that are not ``charge()`` results
 CELLS, SAMPLE, ORDER_K, ORDER_S = "N", "sample", "k", "s"
 T_STAR, PEAK_POWER, PEAK_POWER_TIME = "t_star", "peak_power", "peak_power_time"
+#: scaling tables: the NSRs at the optimal charging time τ* = argmax ⟨W_t⟩/t
+WORK_NSR_AT_TAU, POWER_NSR_AT_TAU = "work_nsr_at_tau", "power_nsr_at_tau"
 #: attributes of ``t_star`` (gallery: the time of maximum mean power on the window)
 T_STAR_ATTRS: dict[str, str] = {"long_name": "time of maximum mean power t*", "units": "1/energy"}
 

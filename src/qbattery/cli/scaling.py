@@ -53,7 +53,7 @@ def scaling_command(
         ),
     ] = None,
 ) -> None:
-    """NSRs, their product and peak power against N; fitted vs predicted exponents."""
+    """NSRs, peak and average power, NSRs at τ* against N; fitted vs predicted exponents."""
     from qbattery.studies.scaling import FITTED, plot_scaling, scaling
 
     try:
@@ -74,11 +74,11 @@ def scaling_command(
     typer.echo(
         f"{ds.attrs['family']} ({ds.attrs['fixed']}), t = {time:g}, engine {ds.attrs['engine']}"
     )
-    typer.echo(f"{'quantity':<14} {'fitted':>9} {'predicted':>9}")
+    typer.echo(f"{'quantity':<18} {'fitted':>9} {'predicted':>9}")
     for name in FITTED:
         fitted = ds.attrs[f"{name}_exponent"]
         predicted = ds.attrs[f"{name}_exponent_predicted"]
-        typer.echo(f"{name:<14} {round(fitted, 4) + 0.0:>9.4f} {predicted:>9.4g}")
+        typer.echo(f"{name:<18} {round(fitted, 4) + 0.0:>9.4f} {predicted:>9.4g}")
     if out is not None:
         import matplotlib
 
@@ -87,8 +87,8 @@ def scaling_command(
 
         out.mkdir(parents=True, exist_ok=True)
         ds.to_netcdf(out / "scaling.nc")
-        fig, axes = plt.subplots(1, len(FITTED), figsize=(14, 3.4), layout="constrained")
-        plot_scaling(ds, list(axes))
+        plot_scaling(ds)
+        fig = plt.gcf()
         for ext in ("png", "pdf"):
             fig.savefig(out / f"scaling.{ext}", dpi=150)
         plt.close(fig)

@@ -10,6 +10,12 @@ with the predictions:
   1, −3, −2, 0;
 * ``kbody`` with fixed k/N = c: 𝒩^W = c cot²(cΩ0t), 𝒩^P = c tan²(cΩ0t) (Eq. 8), product
   c², peak power cNω0Ω0: exponents 0, 0, 0, 1;
+* the field's figures of merit at the optimal charging time τ* = argmax ⟨W_t⟩/t
+  (:func:`qbattery.optimal_charging`): for ``kbody`` ⟨W_t⟩ = Nω0 sin²(Ω_k t) with
+  Ω_k = kΩ0/N, so Ω_k τ* = x* (tan x* = 2x*, x* ≈ 1.1656), the maximum average power is
+  kω0Ω0 sin²x*/x* and Eq. 8 gives 𝒩^W(τ*) = (k/N)/(4x*²), 𝒩^P(τ*) = (k/N)·4x*², exactly
+  at every N (k/N → Q₂/N² with a remainder block): exponents 0, −1, −1 (fixed k) and
+  1, 0, 0 (fixed k/N); ``ising`` has no prediction there (NaN);
 * ``ising`` (paper reading, fixed s ≥ 2, normalised evolution): not in the paper; to
   leading order in τ = t/(N − s + 1) the light-cone sums of
   :mod:`qbattery.engines.structured.ising` give 𝒩^W ≈ 4L/t², 𝒩^P ≈
@@ -30,17 +36,23 @@ import xarray as xr
 
 from qbattery import models, statistics
 from qbattery._dataset import (
+    AVERAGE_POWER_TIME,
     CELLS,
+    MAX_AVERAGE_POWER,
     NSR_PRODUCT,
+    OPTIMA,
+    OPTIMUM,
     ORDER_K,
     ORDER_S,
     PEAK_POWER,
     PEAK_POWER_TIME,
     POWER_MEAN,
     POWER_NSR,
+    POWER_NSR_AT_TAU,
     POWER_VAR,
     WORK_MEAN,
     WORK_NSR,
+    WORK_NSR_AT_TAU,
     WORK_VAR,
     build_table,
     predicted_name,
@@ -48,6 +60,8 @@ from qbattery._dataset import (
 from qbattery.engines import get_engine
 from qbattery.engines.structured.ising import IsingPaperSolver
 from qbattery.errors import InvalidInputError
+from qbattery.numerics.kbody import block_sum_squares
+from qbattery.optimal import optimal_charging
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -64,7 +78,15 @@ FITTED: dict[str, str] = {
     POWER_NSR: "NSR of power N^P_t",
     NSR_PRODUCT: "product N^W_t N^P_t",
     PEAK_POWER: "peak power max_t <P_t>",
+    MAX_AVERAGE_POWER: "maximum average power max_t <W_t>/t",
+    WORK_NSR_AT_TAU: "NSR of work at the optimal charging time tau*",
+    POWER_NSR_AT_TAU: "NSR of power at the optimal charging time tau*",
 }
+#: x* = Ω_k τ* of k-body charging: the root of tan x = 2x in (0, π/2), where
+#: sin²x/x is maximal (⟨W_t⟩ ∝ sin²(Ω_k t), Eq. 7)
+X_STAR = float(scipy.optimize.brentq(lambda x: np.tan(x) - 2 * x, 1.0, 1.5, xtol=1e-15))
+#: the fitted quantities taken at τ* (no prediction for ising)
+_AT_TAU = (MAX_AVERAGE_POWER, WORK_NSR_AT_TAU, POWER_NSR_AT_TAU)
 #: grid points per period for locating the peak power before refining it
 _PEAK_GRID = 257
 
@@ -230,33 +252,43 @@ def _predictions(
     Nf, kf = N.astype(float), k.astype(float)
     if family == "kbody":
         x = coupling * time
+        q2 = np.array([block_sum_squares(int(n), int(kk)) for n, kk in zip(N, k, strict=True)])
         pred = {
             WORK_NSR: (Nf / kf) / x**2,  # E9
             POWER_NSR: (kf / Nf) ** 3 * x**2,  # E10
             NSR_PRODUCT: (kf / Nf) ** 2,  # Eq. 9
             PEAK_POWER: kf * omega0 * coupling,  # E6 at Ω_k t = π/4
+            # ⟨W_t⟩/t = kω0Ω0 sin²(Ω_k t)/(Ω_k t), maximal at Ω_k τ* = x* (Eq. 7)
+            MAX_AVERAGE_POWER: kf * omega0 * coupling * np.sin(X_STAR) ** 2 / X_STAR,
+            # Eq. 8 with tan x* = 2x* (Q₂/N² = k/N when k divides N: remainder block)
+            WORK_NSR_AT_TAU: q2 / Nf**2 / (4 * X_STAR**2),
+            POWER_NSR_AT_TAU: q2 / Nf**2 * 4 * X_STAR**2,
         }
         if fixed_fraction:
             c = kf / Nf
             pred[WORK_NSR] = c / np.tan(c * x) ** 2  # Eq. 8, exact in N
             pred[POWER_NSR] = c * np.tan(c * x) ** 2
+        at_tau = {MAX_AVERAGE_POWER: 0.0, WORK_NSR_AT_TAU: -1.0, POWER_NSR_AT_TAU: -1.0}
         expo = {WORK_NSR: 1.0, POWER_NSR: -3.0, NSR_PRODUCT: -2.0, PEAK_POWER: 0.0}
         if fixed_fraction:
+            at_tau = {MAX_AVERAGE_POWER: 1.0, WORK_NSR_AT_TAU: 0.0, POWER_NSR_AT_TAU: 0.0}
             expo = {WORK_NSR: 0.0, POWER_NSR: 0.0, NSR_PRODUCT: 0.0, PEAK_POWER: 1.0}
-        return pred, expo
+        return pred, expo | at_tau
     assert s is not None
     L = Nf - s + 1
     if s < 2:
         nan = np.full(N.shape, np.nan)
         return dict.fromkeys(FITTED, nan), dict.fromkeys(FITTED, float("nan"))
     ss = float(s)
-    pred = {
+    unknown = {name: np.full(N.shape, np.nan) for name in _AT_TAU}
+    pred = unknown | {
         WORK_NSR: 4 * L / time**2,
         POWER_NSR: 2 * (ss - 1) * (2 * ss - 1) / (3 * ss * L),
         NSR_PRODUCT: np.full(N.shape, 8 * (ss - 1) * (2 * ss - 1) / (3 * ss * time**2)),
         PEAK_POWER: np.full(N.shape, abs(omega0) * np.sqrt(ss) * ((ss - 1) / ss) ** ((ss - 1) / 2)),
     }
-    return pred, {WORK_NSR: 1.0, POWER_NSR: -1.0, NSR_PRODUCT: 0.0, PEAK_POWER: 0.0}
+    expo = {WORK_NSR: 1.0, POWER_NSR: -1.0, NSR_PRODUCT: 0.0, PEAK_POWER: 0.0}
+    return pred, expo | dict.fromkeys(_AT_TAU, float("nan"))
 
 
 def scaling(
@@ -297,9 +329,12 @@ def scaling(
     xarray.Dataset
         On dimension ``N``: ``work_nsr``, ``power_nsr``, ``nsr_product``, ``work_mean``,
         ``power_mean``, ``work_var``, ``power_var`` at t = ``time``; ``peak_power`` and
-        ``peak_power_time``; ``k`` (kbody) or ``s``; ``predicted_<name>`` for the four
-        fitted quantities. Attributes ``<name>_exponent`` (fitted) and
-        ``<name>_exponent_predicted``, and the family, fixed parameter, time and engine.
+        ``peak_power_time``; at the optimal charging time τ* (``average_power_time``,
+        found in one period by :func:`qbattery.optimal_charging`) ``max_average_power``,
+        ``work_nsr_at_tau`` and ``power_nsr_at_tau``; ``k`` (kbody) or ``s``;
+        ``predicted_<name>`` for the seven fitted quantities. Attributes
+        ``<name>_exponent`` (fitted) and ``<name>_exponent_predicted``, and the family,
+        fixed parameter, time and engine.
 
     Examples
     --------
@@ -338,6 +373,10 @@ def scaling(
             POWER_VAR,
             PEAK_POWER,
             PEAK_POWER_TIME,
+            MAX_AVERAGE_POWER,
+            AVERAGE_POWER_TIME,
+            WORK_NSR_AT_TAU,
+            POWER_NSR_AT_TAU,
             "order",
         )
     }
@@ -353,6 +392,8 @@ def scaling(
         wn = statistics.nsr(np.array([wv]), m.work.mean)[0]
         pn = statistics.nsr(np.array([pv]), m.power.mean)[0]
         peak, peak_t = peak_power(eng, _period(bat))
+        opt = optimal_charging(bat, (0.0, _period(bat)), engine=eng.name, bounds=False)
+        tau = opt.sel({OPTIMUM: OPTIMA[0]})
         for name, value in (
             (WORK_NSR, wn),
             (POWER_NSR, pn),
@@ -363,6 +404,10 @@ def scaling(
             (POWER_VAR, pv),
             (PEAK_POWER, peak),
             (PEAK_POWER_TIME, peak_t),
+            (MAX_AVERAGE_POWER, opt[MAX_AVERAGE_POWER].values),
+            (AVERAGE_POWER_TIME, opt[AVERAGE_POWER_TIME].values),
+            (WORK_NSR_AT_TAU, tau[WORK_NSR].values),
+            (POWER_NSR_AT_TAU, tau[POWER_NSR].values),
             ("order", extra["order"]),
         ):
             rows[name].append(float(value))
@@ -397,21 +442,25 @@ def scaling(
 
 
 def plot_scaling(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> dict[str, Line2D]:
-    """Log–log panels of the four fitted quantities (markers) and their predictions
+    """Log–log panels of the seven fitted quantities (markers) and their predictions
     (dashed); returns the drawn lines by name (``"work_nsr"``, ``"predicted_work_nsr"``, …).
+
+    Without ``axes`` a 2 × 4 grid is drawn (the eighth panel is left off).
 
     Examples
     --------
     >>> import qbattery as qb
     >>> lines = plot_scaling(qb.scaling("kbody", [16, 64, 256], k=4))
     >>> sorted(lines)[:2]
-    ['nsr_product', 'peak_power']
+    ['max_average_power', 'nsr_product']
     """
     import matplotlib.pyplot as plt
 
     if axes is None:
-        _, ax_arr = plt.subplots(1, 4, figsize=(14, 3.4), layout="constrained")
-        axes = list(ax_arr)
+        _, ax_arr = plt.subplots(2, 4, figsize=(14, 6.6), layout="constrained")
+        axes = list(ax_arr.flat[: len(FITTED)])
+        for spare in ax_arr.flat[len(FITTED) :]:
+            spare.set_axis_off()
     if len(axes) != len(FITTED):
         raise InvalidInputError(f"plot_scaling needs {len(FITTED)} axes, got {len(axes)}")
     N = ds[CELLS].values
@@ -427,6 +476,10 @@ def plot_scaling(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> dict[str
             (lines[predicted_name(name)],) = ax.loglog(
                 N, np.abs(pred), "--", label=f"prediction (N^{expo:g})"
             )
+        ys = np.abs(np.concatenate([ds[name].values, pred]))
+        ys = ys[np.isfinite(ys) & (ys > 0)]
+        if ys.size and ys.max() < ys.min() * (1 + 1e-6):  # flat: rounding would set the range
+            ax.set_ylim(ys.min() / 3, ys.max() * 3)
         ax.set_xlabel("N")
         ax.set_title(label, fontsize=10)
         ax.legend(fontsize=8)
