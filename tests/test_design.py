@@ -27,8 +27,10 @@ def brute_force_kbody(
     omega0: float = 1.0,
     Omega0: float = 1.0,
     num: int = 20001,
+    objective: str = "power_mean",
 ) -> tuple[int, float, float, float]:
-    """(k, t, power, dt) maximising ⟨𝒫_t⟩ over a fine grid of each k's half-period."""
+    """(k, t, power, dt) maximising ⟨𝒫_t⟩ (or ⟨𝒲_t⟩/t, computed here from work_mean)
+    over a fine grid of each k's half-period."""
     best = (0, math.nan, -math.inf, math.nan)
     for k in range(1, N + 1):
         span = math.pi / 2 / (k * Omega0 / N)
@@ -36,14 +38,17 @@ def brute_force_kbody(
             span = min(span, tmax)
         t = np.linspace(0.0, span, num)[1:]
         ds = qb.analytic.kbody(t, N, k, omega0, Omega0, ergotropy=False)
-        ok = ds.power_mean.values > 0
+        values = ds.power_mean.values
+        if objective == "average_power":
+            values = ds.work_mean.values / t
+        ok = values > 0
         if a is not None:
             ok &= ds.power_nsr.values <= a
         if b is not None:
             ok &= ds.work_nsr.values <= b
         if not ok.any():
             continue
-        power = np.where(ok, ds.power_mean.values, -np.inf)
+        power = np.where(ok, values, -np.inf)
         i = int(np.argmax(power))
         if power[i] > best[2]:
             best = (k, float(t[i]), float(power[i]), float(t[1] - t[0]))
@@ -77,6 +82,40 @@ def test_kbody_design_matches_brute_force(
         assert d.work_nsr <= b
     if tmax is not None:
         assert d.time <= tmax
+
+
+@pytest.mark.parametrize(("N", "a", "b", "tmax", "params"), CASES)
+def test_kbody_average_power_design_matches_brute_force(
+    N: int, a: float | None, b: float | None, tmax: float | None, params: dict
+) -> None:
+    """objective="average_power": the exact optimum (x = Ω_kt clipped towards x*, tan x* =
+    2x*) against a brute-force search of ⟨𝒲_t⟩/t over a fine grid, and against the dense
+    engine's ⟨𝒲_t⟩ divided by t."""
+    d = qb.design(
+        N, max_power_nsr=a, max_work_nsr=b, max_time=tmax, params=params,
+        objective="average_power",
+    )  # fmt: skip
+    k, t, avg, dt = brute_force_kbody(N, a, b, tmax, **params, objective="average_power")
+    assert d.objective == "average_power"
+    assert d.value == k
+    assert abs(d.time - t) <= 2 * dt
+    assert avg <= d.average_power * (1 + 1e-12)  # no grid point beats the exact optimum
+    assert d.average_power - avg <= 1e-3 * d.average_power  # grid step at a target edge
+    for limit, got in ((a, d.power_nsr), (b, d.work_nsr), (tmax, d.time)):
+        assert limit is None or got <= limit
+    ds = qb.charge(qb.models.kbody(N, d.value, **params), [d.time], "dense", bounds=False)
+    np.testing.assert_allclose(d.average_power, ds.work_mean.values[0] / d.time, rtol=1e-10)
+
+
+def test_average_power_without_targets_is_collective_at_x_star() -> None:
+    """No targets: k = N at Ω_Nτ* = x*, where d/dt(⟨𝒲_t⟩/t) = 0 makes ⟨𝒫_τ*⟩ = ⟨𝒲_τ*⟩/τ*."""
+    d = qb.design(7, params={"omega0": 2.0, "Omega0": 0.5}, objective="average_power")
+    x = 1.1655611852072113  # tan x = 2x, by bisection in test_scaling.x_star
+    assert d.value == 7
+    np.testing.assert_allclose(d.time, x / 0.5, rtol=1e-12)
+    np.testing.assert_allclose(d.average_power, 7 * 2.0 * 0.5 * np.sin(x) ** 2 / x, rtol=1e-12)
+    np.testing.assert_allclose(d.power_mean, d.average_power, rtol=1e-12)
+    assert "highest average power <W_t>/t (closed form): k = 7" in d.summary()
 
 
 DENSE_CASES = [  # small N: the dense engine is the independent reference
@@ -188,6 +227,26 @@ def test_kbody_sweep_design_agrees_with_the_closed_form() -> None:
     assert grid.power_mean <= exact.power_mean * (1 + 1e-12)
 
 
+def test_sweep_design_of_average_power_matches_a_search_with_charge() -> None:
+    N, a = 4, 0.5
+    times = np.linspace(0.05, 3.0, 60)
+    d = qb.design(N, "ising", max_power_nsr=a, times=times, objective="average_power")
+    best = (None, math.nan, -math.inf)
+    for s in range(1, N + 1):
+        ds = qb.charge(qb.models.ising(N, s), times, bounds=False)
+        avg = ds.work_mean.values / times
+        ok = (avg > 0) & (ds.power_nsr.values <= a)
+        score = np.where(ok, avg, -np.inf)
+        i = int(np.argmax(score))
+        if score[i] > best[2]:
+            best = (s, float(times[i]), float(score[i]))
+    assert (d.value, d.time) == best[:2]
+    np.testing.assert_allclose(d.average_power, best[2], rtol=1e-10)
+    front = d.pareto("power_nsr")
+    assert "average_power" in front
+    assert float(front.average_power.max()) >= d.average_power
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -203,6 +262,7 @@ def test_kbody_sweep_design_agrees_with_the_closed_form() -> None:
             {"family": "ising", "method": "closed form"}, r"no closed form for", id="closed"
         ),
         pytest.param({"method": "guess"}, r"unknown method 'guess'", id="method"),
+        pytest.param({"objective": "power"}, r"unknown objective 'power'", id="objective"),
     ],
 )
 def test_design_input_errors(kwargs: dict, match: str) -> None:
@@ -299,7 +359,7 @@ def test_cli_design_prints_the_answer_and_draws_it(
     assert main(args) == 0
     out = capsys.readouterr().out
     d = qb.design(12, max_power_nsr=0.1, max_work_nsr=0.5)
-    assert f"k = 2, charging time t = {d.time:.6g}" in out
+    assert f"k = 2, t = {d.time:.6g}" in out
     assert f"mean power  <P_t> = {d.power_mean:.6g}" in out
     assert figure.read_bytes()[:4] == b"%PDF"
 
@@ -326,3 +386,16 @@ def test_cli_design_input_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--values takes integers like 1,2,3" in capsys.readouterr().err
     assert main(["design", "10", "-p", "omega0", "--no-figure"]) == 2
     assert "--param takes NAME=VALUE, got 'omega0'" in capsys.readouterr().err
+    assert main(["design", "10", "--objective", "avg", "--no-figure"]) == 2
+    assert "--objective 'avg' is unknown" in capsys.readouterr().err
+
+
+def test_cli_design_average_power(capsys: pytest.CaptureFixture[str]) -> None:
+    from qbattery.cli import main
+
+    args = ["design", "12", "--max-power-nsr", "0.3", "--objective", "average_power"]
+    assert main([*args, "--no-figure"]) == 0
+    out = capsys.readouterr().out
+    d = qb.design(12, max_power_nsr=0.3, objective="average_power")
+    assert f"highest average power <W_t>/t (closed form): k = {d.value}, t = {d.time:.6g}" in out
+    assert f"avg power <W_t>/t = {d.average_power:.6g}" in out

@@ -22,7 +22,9 @@ over blocks. With x = Ω_k t, m = ⌈N/k⌉ blocks and S₂ = Σ_b k_b² = n k²
 * Fisher information I^W = I^P = 4 Ω_k² m (B5), angles θ^W = θ^P = |Ω_k| t √m (Eq. 5);
 * f(W_0, W_t) = 0 (|0…0⟩ is a W_0 eigenstate) and
   f(P_0, P_t) = 2 (S₂/N²)(cos 2x + |cos 2x|) / sin²2x (B8);
-* bounds cot²(min(θ, π/2)) − f (Eq. 5) and fidelity F_t = cos^{2m}x (Fig. 3).
+* bounds cot²(min(θ, π/2)) − f (Eq. 5) and fidelity F_t = cos^{2m}x (Fig. 3);
+* average power ⟨𝒲_t⟩/t = NΩ_kω0 sin²x/x, maximal at the optimal charging time
+  Ω_kτ* = :data:`X_STAR`, the root of tan x = 2x in (0, π/2).
 
 The Fisher information follows from the sector distributions. The excitation numbers
 k j + r b (j = 0…n, b ∈ {0, 1}) are all distinct (0 < r < k), so a W_0 sector fixes
@@ -46,6 +48,7 @@ import time as _time
 from typing import Any
 
 import numpy as np
+import scipy.optimize
 import xarray as xr
 
 from qbattery import _checks, bounds, statistics
@@ -81,7 +84,11 @@ from qbattery.battery import Battery, check_battery
 from qbattery.errors import InvalidInputError
 from qbattery.numerics.kbody import block_count, block_sum_squares, kbody_blocks
 
-__all__ = ["charge", "kbody", "kbody_block_sizes", "single_qubit"]
+__all__ = ["X_STAR", "charge", "kbody", "kbody_block_sizes", "single_qubit"]
+
+#: x* = Ω_kτ* ≈ 1.16556: where sin²x/x, the average power ⟨𝒲_t⟩/t of k-body and
+#: single-qubit charging in units of NΩ_kω0, is maximal (d/dx: tan x = 2x)
+X_STAR = float(scipy.optimize.brentq(lambda x: np.tan(x) - 2 * x, 1.0, 1.5, xtol=1e-15))
 
 
 def kbody_block_sizes(N: int, k: int) -> list[int]:

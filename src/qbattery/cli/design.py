@@ -80,6 +80,14 @@ def design_command(
         ),
     ] = None,
     no_figure: Annotated[bool, typer.Option("--no-figure", help="Only print the answer.")] = False,
+    objective: Annotated[
+        str,
+        typer.Option(
+            "--objective",
+            help="What to maximise: power_mean (the mean power <P_t>, Eq. 2) or "
+            "average_power (<W_t>/t, the field's usual figure of merit).",
+        ),
+    ] = "power_mean",
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -90,19 +98,29 @@ def design_command(
         ),
     ] = None,
 ) -> None:
-    """Find the protocol (k or s, and charging time t) with the largest mean power that
-    meets the NSR targets; print it and draw the Pareto fronts.
+    """Find the protocol (k or s, and charging time t) with the largest mean power (or
+    average power, --objective average_power) that meets the NSR targets; print it and
+    draw the Pareto fronts.
 
     Exit code 1, with the best achievable values, if no protocol meets the targets.
     """
     import numpy as np
 
     from qbattery._toml import check_figure_path
-    from qbattery.studies.design import FAMILY_PARAMETER, InfeasibleTargetError, design
+    from qbattery.studies.design import (
+        FAMILY_PARAMETER,
+        OBJECTIVES,
+        InfeasibleTargetError,
+        design,
+    )
 
     if family not in FAMILY_PARAMETER:
         raise InvalidInputError(
             f"--family {family!r} is unknown; choose one of {sorted(FAMILY_PARAMETER)}"
+        )
+    if objective not in OBJECTIVES:
+        raise InvalidInputError(
+            f"--objective {objective!r} is unknown; choose one of {sorted(OBJECTIVES)}"
         )
     if not no_figure:  # checked before the design is computed
         figure = check_figure_path(figure or Path(f"design-{family}-{N}.png"), "--figure")
@@ -132,6 +150,7 @@ def design_command(
             params=parse_pairs("--param", param or []),
             times=times,
             client=client,
+            objective=objective,
         )
         code = 0
     except InfeasibleTargetError as exc:

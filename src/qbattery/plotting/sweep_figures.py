@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import xarray as xr
 
-from qbattery._dataset import NSR_PRODUCT, POWER_MEAN, POWER_NSR, TIME, WORK_MEAN, WORK_NSR
+from qbattery._dataset import (
+    AVERAGE_POWER,
+    NSR_PRODUCT,
+    POWER_MEAN,
+    POWER_NSR,
+    TIME,
+    WORK_MEAN,
+    WORK_NSR,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,6 +36,7 @@ LABELS = {
     WORK_MEAN: r"mean work $\langle\mathcal{W}_t\rangle$",
     WORK_NSR: r"work NSR $\mathcal{N}^W_t$",
     NSR_PRODUCT: r"NSR product $\mathcal{N}^W_t\mathcal{N}^P_t$",
+    AVERAGE_POWER: r"average power $\langle\mathcal{W}_t\rangle/t$",
 }
 #: which design target limits which NSR
 _TARGET_OF = {POWER_NSR: "max_power_nsr", WORK_NSR: "max_work_nsr"}
@@ -64,6 +73,12 @@ class DesignLike(Protocol):
 
     @property
     def power_nsr(self) -> float: ...
+
+    @property
+    def average_power(self) -> float: ...
+
+    @property
+    def objective(self) -> str: ...
 
     @property
     def work_nsr(self) -> float: ...
@@ -220,7 +235,8 @@ def design_heatmap(design: DesignLike, name: str, *, ax: Axes | None = None) -> 
 
 
 def pareto(design: DesignLike, nsr: str = POWER_NSR, *, ax: Axes | None = None) -> dict[str, Any]:
-    """Pareto front of mean power against an NSR, with the target and the chosen point.
+    """Pareto front of the design's objective (mean or average power) against an NSR,
+    with the target and the chosen point.
 
     All positive-power points of the design's table are drawn faintly; the front
     (:meth:`Design.pareto`) as a line, and the front of the points that meet the other
@@ -250,13 +266,14 @@ def pareto(design: DesignLike, nsr: str = POWER_NSR, *, ax: Axes | None = None) 
     """
     ax = _axes(ax)
     table = design.table
-    power = np.asarray(table[POWER_MEAN].values).ravel()
+    power = np.asarray(table[design.objective].values).ravel()
     noise = np.asarray(table[nsr].values).ravel()
     ok = np.isfinite(power) & np.isfinite(noise) & (power > 0) & (noise > 0)
     points = ax.scatter(noise[ok], power[ok], s=4, color="0.75", label="all (k, t)")
     front = design.pareto(nsr)
     (line,) = ax.plot(
-        front[nsr].values, front[POWER_MEAN].values, "-", color="C0", label="Pareto front",
+        front[nsr].values, front[design.objective].values, "-", color="C0",
+        label="Pareto front",
     )  # fmt: skip
     other = {POWER_NSR: WORK_NSR, WORK_NSR: POWER_NSR}[nsr]
     limits = [
@@ -267,28 +284,33 @@ def pareto(design: DesignLike, nsr: str = POWER_NSR, *, ax: Axes | None = None) 
     ]
     limits = [text for text in limits if text]
     constrained_line = None
+    shown = [np.asarray(front[nsr].values)]
+    if design.feasible:
+        shown.append(np.array([getattr(design, nsr)]))
     if limits:
         held = design.pareto(nsr, constrained=True)
+        shown.append(np.asarray(held[nsr].values))
         (constrained_line,) = ax.plot(
-            held[nsr].values, held[POWER_MEAN].values, "-o", markersize=3, color="C1",
+            held[nsr].values, held[design.objective].values, "-o", markersize=3, color="C1",
             label="front with " + ", ".join(limits),
         )  # fmt: skip
     ax.set_xscale("log")
     target = design.targets.get(_TARGET_OF[nsr])
-    shown = np.asarray(front[nsr].values)
-    shown = shown[shown > 0]
-    if shown.size:  # the front and the target; the cloud's extremes are t → 0 or zeros
-        lo = float(shown.min()) / 3
-        hi = max(float(shown.max()), target or 0.0) * 3
+    # the fronts, the choice and the target; the cloud's extremes are t → 0 or zeros
+    drawn = np.concatenate(shown)
+    drawn = drawn[np.isfinite(drawn) & (drawn > 0)]
+    if drawn.size:
+        lo = float(drawn.min()) / 3
+        hi = max(float(drawn.max()), target or 0.0) * 3
         ax.set_xlim(max(lo, hi * 1e-12), hi)
     ax.set_xlabel(LABELS[nsr])
-    ax.set_ylabel(LABELS[POWER_MEAN])
+    ax.set_ylabel(LABELS[design.objective])
     target_line = None
     if target is not None:
         target_line = ax.axvline(target, color="k", linestyle="--", label=f"target {target:g}")
     marker = None
     if design.feasible:
-        marker = _mark(ax, design, getattr(design, nsr), design.power_mean)
+        marker = _mark(ax, design, getattr(design, nsr), getattr(design, design.objective))
     ax.legend(loc="best", fontsize="small")
     return {
         "points": points,
@@ -312,13 +334,14 @@ def design_figure(design: DesignLike) -> Figure:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), layout="constrained")
-    for ax, name in zip(axes[0], (POWER_MEAN, POWER_NSR, WORK_NSR), strict=True):
+    for ax, name in zip(axes[0], (design.objective, POWER_NSR, WORK_NSR), strict=True):
         design_heatmap(design, name, ax=ax)
     pareto(design, POWER_NSR, ax=axes[1, 0])
     pareto(design, WORK_NSR, ax=axes[1, 1])
     axes[1, 2].axis("off")
     axes[1, 2].text(0.0, 1.0, design.summary(), va="top", family="monospace", fontsize=9)
-    fig.suptitle(f"{design.family} battery, N = {design.N}: most powerful protocol")
+    goal = "most powerful" if design.objective == POWER_MEAN else "highest average power"
+    fig.suptitle(f"{design.family} battery, N = {design.N}: {goal} protocol")
     return fig
 
 

@@ -57,6 +57,7 @@ from qbattery._dataset import (
     build_table,
     predicted_name,
 )
+from qbattery.analytic import X_STAR
 from qbattery.engines import get_engine
 from qbattery.engines.structured.ising import IsingPaperSolver
 from qbattery.errors import InvalidInputError
@@ -82,9 +83,6 @@ FITTED: dict[str, str] = {
     WORK_NSR_AT_TAU: "NSR of work at the optimal charging time tau*",
     POWER_NSR_AT_TAU: "NSR of power at the optimal charging time tau*",
 }
-#: x* = Ω_k τ* of k-body charging: the root of tan x = 2x in (0, π/2), where
-#: sin²x/x is maximal (⟨W_t⟩ ∝ sin²(Ω_k t), Eq. 7)
-X_STAR = float(scipy.optimize.brentq(lambda x: np.tan(x) - 2 * x, 1.0, 1.5, xtol=1e-15))
 #: the fitted quantities taken at τ* (no prediction for ising)
 _AT_TAU = (MAX_AVERAGE_POWER, WORK_NSR_AT_TAU, POWER_NSR_AT_TAU)
 #: grid points per period for locating the peak power before refining it

@@ -4,7 +4,8 @@ The paper's design rule (Sec. IV–V): more non-local charging (larger k, or lon
 strings s) gives more power but less reliable power, and more reliable work.
 :func:`design` turns it into numbers: for N cells of a model family it finds the
 protocol — interaction order k (or string length s) and charging time t — that
-maximises the mean power ⟨𝒫_t⟩ (Eq. 2, A6) subject to
+maximises the mean power ⟨𝒫_t⟩ (Eq. 2, A6) — or, with ``objective="average_power"``,
+the field's average power ⟨𝒲_t⟩/t — subject to
 
 .. math:: \mathcal N^P_t \le \text{max\_power\_nsr},\qquad
           \mathcal N^W_t \le \text{max\_work\_nsr},\qquad t \le \text{max\_time}.
@@ -18,7 +19,8 @@ c_k = S₂/N² (S₂ = nk² + r²),
 
 so on the charging half-period 0 < x < π/2 the targets confine x to
 [arctan √(c_k/max_work_nsr), arctan √(max_power_nsr/c_k)] (and x ≤ Ω_k max_time), and
-the power is largest at the point of that interval nearest to x = π/4. The best k is
+the power is largest at the point of that interval nearest to x = π/4 (the average
+power NΩ_kω0 sin²x/x: nearest to x*, tan x* = 2x*). The best k is
 found by comparing these optima over every k. Both targets can be met only if
 c_k² ≤ max_power_nsr · max_work_nsr (Eq. 9: 𝒩^W𝒩^P = c_k² ≥ 1/N²).
 
@@ -39,6 +41,7 @@ from qbattery.studies.design.closed_form import design_kbody
 from qbattery.studies.design.from_sweep import design_sweep
 from qbattery.studies.design.result import (
     FAMILY_PARAMETER,
+    OBJECTIVES,
     TABLE_MAX_ROWS,
     TABLE_TIMES,
     TABLE_VARIABLES,
@@ -85,8 +88,9 @@ def design(
     client: Client | str | None = "serial",
     store: str | None = None,
     engine: str = "auto",
+    objective: str = "power_mean",
 ) -> Design:
-    """Find the charging protocol (k or s, and t) with the largest mean power.
+    """Find the charging protocol (k or s, and t) with the largest mean (or average) power.
 
     Parameters
     ----------
@@ -111,6 +115,9 @@ def design(
         ``"auto"``: closed form for kbody, sweep otherwise.
     client, store, engine
         Passed to :func:`qbattery.sweep` for sweep designs (default: in this process).
+    objective : {"power_mean", "average_power"}
+        What to maximise: the mean power ⟨𝒫_t⟩ (Eq. 2) or the average power ⟨𝒲_t⟩/t
+        (kbody: exact, at Ω_kt = x* where the targets allow it).
 
     Returns
     -------
@@ -131,12 +138,19 @@ def design(
     (2, 3.9543, 1.9365)
     >>> bool(d.power_nsr <= 0.1 and d.work_nsr <= 0.5)
     True
+    >>> a = qb.design(12, max_power_nsr=0.1, max_work_nsr=0.5, objective="average_power")
+    >>> a.value, round(a.time, 4), round(a.average_power, 4)
+    (2, 3.9543, 1.138)
     """
     if family not in FAMILY_PARAMETER:
         raise InvalidInputError(
             f"unknown family {family!r}; choose one of {sorted(FAMILY_PARAMETER)}"
         )
     N = check_int("N", N, 1)
+    if objective not in OBJECTIVES:
+        raise InvalidInputError(
+            f"unknown objective {objective!r}; choose one of {sorted(OBJECTIVES)}"
+        )
     parameter = FAMILY_PARAMETER[family]
     targets = {
         "max_power_nsr": _positive("max_power_nsr", max_power_nsr),
@@ -156,9 +170,11 @@ def design(
             raise InvalidInputError(
                 f"no closed form for family {family!r}; use method='sweep' (or 'auto')"
             )
-        result = design_kbody(N, vals, targets, fixed, times)
+        result = design_kbody(N, vals, targets, fixed, times, objective)
     elif method == "sweep":
-        result = design_sweep(family, N, vals, targets, fixed, times, client, store, engine)
+        result = design_sweep(
+            family, N, vals, targets, fixed, times, client, store, engine, objective
+        )
     else:
         raise InvalidInputError(
             f"unknown method {method!r}; choose 'auto', 'closed form' or 'sweep'"
@@ -170,6 +186,7 @@ def design(
 
 __all__ = [
     "FAMILY_PARAMETER",
+    "OBJECTIVES",
     "TABLE_MAX_ROWS",
     "TABLE_TIMES",
     "TABLE_VARIABLES",

@@ -2,8 +2,10 @@ r"""The exact k-body design, from the closed forms (Eq. 8, E3–E7).
 
 With x = Ω_k t, Ω_k = (k/N)Ω0 and c_k = S₂/N² (S₂ = nk² + r²,
 :func:`qbattery.numerics.kbody.block_sum_squares`), 𝒩^P_t = c_k tan²x and
-𝒩^W_t = c_k cot²x, so the targets confine x to an interval on the charging half-period
-and the power ⟨𝒫_t⟩ = NΩ_kω0 sin 2x is largest at its point nearest to x = π/4.
+𝒩^W_t = c_k cot²x, so the targets confine x to an interval on the charging half-period.
+The power ⟨𝒫_t⟩ = NΩ_kω0 sin 2x is largest at the interval's point nearest to x = π/4,
+the average power ⟨𝒲_t⟩/t = NΩ_kω0 sin²x/x (unimodal on (0, π/2)) at its point nearest
+to x* (tan x* = 2x*, :data:`qbattery.analytic.X_STAR`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ import xarray as xr
 
 from qbattery import analytic
 from qbattery._checks import check_real, check_times
-from qbattery._dataset import ORDER_K, POWER_MEAN, POWER_NSR, TIME, WORK_MEAN, WORK_NSR
+from qbattery._dataset import (
+    AVERAGE_POWER,
+    ORDER_K,
+    POWER_MEAN,
+    POWER_NSR,
+    TIME,
+    WORK_MEAN,
+    WORK_NSR,
+)
 from qbattery.errors import InvalidInputError
 from qbattery.numerics.kbody import block_sum_squares
 from qbattery.studies.design.result import (
@@ -39,10 +49,21 @@ def _kbody_constants(N: int, k: np.ndarray, Omega0: float) -> tuple[np.ndarray, 
     return c, k * Omega0 / N
 
 
+def _objective(x: np.ndarray, objective: str) -> np.ndarray:
+    """⟨𝒫_t⟩ or ⟨𝒲_t⟩/t in units of NΩ_kω0 at x = Ω_k t (E6; E3 over t)."""
+    if objective == AVERAGE_POWER:
+        return np.sin(x) ** 2 / x
+    return np.sin(2 * x)
+
+
 def _kbody_optimum(
-    N: int, k: np.ndarray, targets: Mapping[str, float | None], Omega0: float
+    N: int,
+    k: np.ndarray,
+    targets: Mapping[str, float | None],
+    Omega0: float,
+    objective: str = POWER_MEAN,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per k: the x = Ω_k t maximising sin 2x under the targets (NaN if none) and c_k."""
+    """Per k: the x = Ω_k t maximising the objective under the targets (NaN if none), c_k."""
     c, omega_k = _kbody_constants(N, k, Omega0)
     a, b, tmax = targets["max_power_nsr"], targets["max_work_nsr"], targets["max_time"]
     hi = np.full(k.shape, math.pi / 2)
@@ -53,7 +74,8 @@ def _kbody_optimum(
         hi = np.minimum(hi, omega_k * tmax)
     if b is not None:
         lo = np.arctan(np.sqrt(c / b)) * (1 + _INSIDE)
-    x = np.clip(math.pi / 4, lo, hi)
+    peak = analytic.X_STAR if objective == AVERAGE_POWER else math.pi / 4
+    x = np.clip(peak, lo, hi)
     x[(lo > hi) | (hi <= 0)] = np.nan
     return x, c
 
@@ -84,6 +106,7 @@ def design_kbody(
     targets: dict[str, float | None],
     params: dict[str, Any],
     times: Any,
+    objective: str = POWER_MEAN,
 ) -> Design:
     """The exact kbody design over the orders ``k`` (see the module docstring)."""
     unknown = sorted(set(params) - {"omega0", "Omega0"})
@@ -98,8 +121,8 @@ def design_kbody(
             f"the designer needs omega0 > 0 and Omega0 > 0 (charging with positive power), "
             f"got omega0 = {omega0}, Omega0 = {Omega0}"
         )
-    x, _ = _kbody_optimum(N, k, targets, Omega0)
-    power = N * (k * Omega0 / N) * omega0 * np.sin(2 * x)
+    x, _ = _kbody_optimum(N, k, targets, Omega0, objective)
+    power = N * (k * Omega0 / N) * omega0 * _objective(x, objective)
     feasible = bool(np.any(np.isfinite(power)))
     chosen: int | None = None
     t_best = math.nan
@@ -113,7 +136,7 @@ def design_kbody(
     else:
         table_times = check_times(times)
     table = _kbody_table(N, _table_rows(k, chosen), omega0, Omega0, table_times)
-    fom = dict.fromkeys((POWER_MEAN, POWER_NSR, WORK_MEAN, WORK_NSR), math.nan)
+    fom = dict.fromkeys((POWER_MEAN, POWER_NSR, WORK_MEAN, WORK_NSR, AVERAGE_POWER), math.nan)
     if chosen is not None:
         at = analytic.kbody([t_best], N, chosen, omega0, Omega0, ergotropy=False)
         fom = {name: float(at[name].values[0]) for name in fom}
@@ -132,6 +155,8 @@ def design_kbody(
         power_nsr=fom[POWER_NSR],
         work_mean=fom[WORK_MEAN],
         work_nsr=fom[WORK_NSR],
+        average_power=fom[AVERAGE_POWER],
+        objective=objective,
     )
     return with_best(result, exact=_kbody_best(N, k, targets, omega0, Omega0))
 
@@ -165,7 +190,8 @@ def _kbody_best(
         kk, t = int(k[i]), float(x[i] / omega_k[i])
         at = analytic.kbody([t], N, kk, omega0, Omega0, ergotropy=False)
         out = {ORDER_K: float(kk), TIME: t}
-        out.update({n: float(at[n].values[0]) for n in (POWER_MEAN, POWER_NSR, WORK_NSR)})
+        names = (POWER_MEAN, AVERAGE_POWER, POWER_NSR, WORK_NSR)
+        out.update({n: float(at[n].values[0]) for n in names})
         return out
 
     best: dict[str, dict[str, float] | None] = {

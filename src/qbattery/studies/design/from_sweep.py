@@ -7,8 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qbattery._dataset import ERROR, POWER_MEAN, POWER_NSR, STATUS, TIME, WORK_MEAN, WORK_NSR
+from qbattery._dataset import (
+    AVERAGE_POWER,
+    ERROR,
+    POWER_MEAN,
+    POWER_NSR,
+    STATUS,
+    TIME,
+    WORK_MEAN,
+    WORK_NSR,
+)
 from qbattery.errors import InvalidInputError, QBatteryError
+from qbattery.statistics import average_power
 from qbattery.studies.design.result import (
     FAMILY_PARAMETER,
     TABLE_VARIABLES,
@@ -31,6 +41,7 @@ def design_sweep(
     client: Client | str | None,
     store: str | None,
     engine: str,
+    objective: str = POWER_MEAN,
 ) -> Design:
     """The best grid point of a sweep of ``family`` over ``vals`` (:func:`qbattery.sweep`)."""
     from qbattery.sweep import DONE, sweep
@@ -58,11 +69,15 @@ def design_sweep(
             int(v): str(e) for v, e in zip(ds[parameter].values, ds[ERROR].values, strict=True) if e
         }
         raise QBatteryError(f"the design sweep failed at {parameter} = {errors}")
-    table = ds[list(TABLE_VARIABLES)].drop_attrs()
-    ok = feasible_mask(table, targets)
-    power = table[POWER_MEAN].where(ok)
+    present = [name for name in TABLE_VARIABLES if name in ds]
+    table = ds[present].drop_attrs()
+    if AVERAGE_POWER not in table:  # sweeps store ⟨𝒲_t⟩; ⟨𝒲_t⟩/t is derived here
+        work = table[WORK_MEAN].transpose(..., TIME)
+        table[AVERAGE_POWER] = work.copy(data=average_power(work.values, work[TIME].values))
+    ok = feasible_mask(table, targets, objective)
+    power = table[objective].where(ok)
     feasible = bool(ok.any())
-    fom = dict.fromkeys((POWER_MEAN, POWER_NSR, WORK_MEAN, WORK_NSR), math.nan)
+    fom = dict.fromkeys((POWER_MEAN, POWER_NSR, WORK_MEAN, WORK_NSR, AVERAGE_POWER), math.nan)
     chosen: int | None = None
     t_best = math.nan
     if feasible:
@@ -86,5 +101,7 @@ def design_sweep(
         power_nsr=fom[POWER_NSR],
         work_mean=fom[WORK_MEAN],
         work_nsr=fom[WORK_NSR],
+        average_power=fom[AVERAGE_POWER],
+        objective=objective,
     )
     return with_best(result)

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from qbattery._dataset import (
+    AVERAGE_POWER,
     NSR_PRODUCT,
     ORDER_K,
     ORDER_S,
@@ -35,7 +36,9 @@ TARGET_OF = {POWER_NSR: "max_power_nsr", WORK_NSR: "max_work_nsr"}
 #: the parameter a family's designer chooses
 FAMILY_PARAMETER = {"kbody": ORDER_K, "ising": ORDER_S}
 #: figures of merit kept in a design's table (dimensions: parameter, time)
-TABLE_VARIABLES = (POWER_MEAN, POWER_NSR, WORK_MEAN, WORK_NSR, NSR_PRODUCT)
+TABLE_VARIABLES = (POWER_MEAN, POWER_NSR, WORK_MEAN, WORK_NSR, NSR_PRODUCT, AVERAGE_POWER)
+#: what a design can maximise: the mean power ⟨𝒫_t⟩ (Eq. 2) or the average power ⟨𝒲_t⟩/t
+OBJECTIVES = {POWER_MEAN: "mean power <P_t>", AVERAGE_POWER: "average power <W_t>/t"}
 #: times per row of the closed-form table used for plots and infeasibility reports
 TABLE_TIMES = 801
 #: most parameter values drawn in a closed-form table (large N: a log-spaced subset)
@@ -80,8 +83,8 @@ class Design:
         The chosen k (or s); None when no protocol meets the targets.
     time : float
         The chosen charging time t (NaN when infeasible).
-    power_mean, power_nsr, work_mean, work_nsr : float
-        Figures of merit at the chosen point (Eq. 2, 4), NaN when infeasible.
+    power_mean, power_nsr, work_mean, work_nsr, average_power : float
+        Figures of merit at the chosen point (Eq. 2, 4; ⟨𝒲_t⟩/t), NaN when infeasible.
     feasible : bool
         Whether some protocol meets every target.
     targets : dict
@@ -90,6 +93,9 @@ class Design:
         ``"closed form"`` (exact) or ``"sweep"`` (best point of a grid).
     table : xarray.Dataset
         :data:`TABLE_VARIABLES` on (parameter, time): the heat maps and Pareto fronts.
+    objective : str
+        The variable maximised: ``"power_mean"`` (⟨𝒫_t⟩) or ``"average_power"``
+        (⟨𝒲_t⟩/t).
     best : dict
         Best achievable values, mostly useful when infeasible: ``lowest_power_nsr``
         (among protocols meeting the work target), ``lowest_work_nsr`` (among those
@@ -130,6 +136,8 @@ class Design:
     table: xr.Dataset = field(repr=False)
     params: dict[str, Any] = field(default_factory=dict)
     best: dict[str, dict[str, float] | None] = field(default_factory=dict, repr=False)
+    average_power: float = math.nan
+    objective: str = POWER_MEAN
 
     def summary(self) -> str:
         """The answer and its figures of merit, as a few lines of text."""
@@ -145,9 +153,10 @@ class Design:
         return "\n".join(
             [
                 head,
-                f"most powerful protocol ({self.method}): {p} = {self.value}, charging time "
-                f"t = {self.time:.6g}",
+                f"highest {OBJECTIVES[self.objective]} ({self.method}): "
+                f"{p} = {self.value}, t = {self.time:.6g}",
                 f"  mean power  <P_t> = {self.power_mean:.6g}",
+                f"  avg power <W_t>/t = {self.average_power:.6g}",
                 f"  power NSR   N^P_t = {self.power_nsr:.6g}",
                 f"  mean work   <W_t> = {self.work_mean:.6g}",
                 f"  work NSR    N^W_t = {self.work_nsr:.6g}",
@@ -156,7 +165,7 @@ class Design:
         )
 
     def pareto(self, nsr: str = POWER_NSR, *, constrained: bool = False) -> xr.Dataset:
-        """The Pareto front of the table: maximal power for minimal ``nsr``.
+        """The Pareto front of the table: maximal objective (power) for minimal ``nsr``.
 
         With ``constrained=True`` only points meeting the *other* targets (the other
         NSR's limit and ``max_time``) compete; the chosen protocol lies on that front.
@@ -166,21 +175,29 @@ class Design:
         where = None
         if constrained:
             others = {k: (None if k == TARGET_OF[nsr] else v) for k, v in self.targets.items()}
-            where = feasible_mask(self.table, others)
-        return pareto_front(self.table, nsr, parameter=self.parameter, where=where)
+            where = feasible_mask(self.table, others, self.objective)
+        return pareto_front(
+            self.table, nsr, parameter=self.parameter, where=where, objective=self.objective
+        )
 
     def feasible_points(self) -> xr.DataArray:
         """The table's points that meet every target (:func:`feasible_mask`)."""
-        return feasible_mask(self.table, self.targets)
+        return feasible_mask(self.table, self.targets, self.objective)
 
 
 def pareto_front(
-    table: xr.Dataset, nsr: str, *, parameter: str, where: xr.DataArray | None = None
+    table: xr.Dataset,
+    nsr: str,
+    *,
+    parameter: str,
+    where: xr.DataArray | None = None,
+    objective: str = POWER_MEAN,
 ) -> xr.Dataset:
-    """Non-dominated points of (maximise ``power_mean``, minimise ``nsr``).
+    """Non-dominated points of (maximise ``objective``, minimise ``nsr``).
 
     A point is on the front if no other point has at least its power and a lower NSR.
-    ``where`` (boolean, same dimensions) restricts the competing points.
+    ``where`` (boolean, same dimensions) restricts the competing points; ``objective``
+    is ``"power_mean"`` (default) or ``"average_power"``.
 
     Examples
     --------
@@ -191,8 +208,8 @@ def pareto_front(
     >>> pareto_front(t, "power_nsr", parameter="k").power_mean.values.tolist()
     [3.0, 1.0, 0.5]
     """
-    flat = table[[POWER_MEAN, nsr]].stack(point=(parameter, TIME))
-    power = np.asarray(flat[POWER_MEAN].values)
+    flat = table[[objective, nsr]].stack(point=(parameter, TIME))
+    power = np.asarray(flat[objective].values)
     noise = np.asarray(flat[nsr].values)
     ok = np.isfinite(power) & np.isfinite(noise) & (power > 0)
     if where is not None:
@@ -209,11 +226,14 @@ def pareto_front(
     return front.reset_index("point").assign_attrs(nsr=nsr)
 
 
-def feasible_mask(table: xr.Dataset, targets: Mapping[str, float | None]) -> xr.DataArray:
-    """Points of a design table with positive power that meet every target.
+def feasible_mask(
+    table: xr.Dataset, targets: Mapping[str, float | None], objective: str = POWER_MEAN
+) -> xr.DataArray:
+    """Points of a design table with a positive objective that meet every target.
 
     ``targets`` has the keys ``max_power_nsr``, ``max_work_nsr`` and ``max_time``
-    (None: no limit), as in the ``targets`` of a :class:`Design`.
+    (None: no limit), as in the ``targets`` of a :class:`Design`; ``objective`` is the
+    power that must be positive (``"power_mean"`` or ``"average_power"``).
 
     Examples
     --------
@@ -228,7 +248,7 @@ def feasible_mask(table: xr.Dataset, targets: Mapping[str, float | None]) -> xr.
     >>> feasible_mask(t, {**goals, "max_work_nsr": 5.0}).values.tolist()
     [[False, False], [True, False]]
     """
-    ok = (table[POWER_MEAN] > 0) & np.isfinite(table[POWER_NSR]) & np.isfinite(table[WORK_NSR])
+    ok = (table[objective] > 0) & np.isfinite(table[POWER_NSR]) & np.isfinite(table[WORK_NSR])
     if targets["max_power_nsr"] is not None:
         ok &= table[POWER_NSR] <= targets["max_power_nsr"]
     if targets["max_work_nsr"] is not None:
@@ -247,7 +267,7 @@ def _point(
         return None
     i, j = np.unravel_index(int(np.argmin(s)), s.shape)
     out = {parameter: float(table[parameter].values[i]), TIME: float(table[TIME].values[j])}
-    for name in (POWER_MEAN, POWER_NSR, WORK_NSR):
+    for name in (POWER_MEAN, AVERAGE_POWER, POWER_NSR, WORK_NSR):
         out[name] = float(table[name].values[i, j])
     return out
 
@@ -258,7 +278,7 @@ def with_best(result: Design, exact: dict[str, dict[str, float] | None] | None =
         return dataclasses.replace(result, best=exact)
     table, tg = result.table, result.targets
     positive = np.asarray(
-        (table[POWER_MEAN] > 0)
+        (table[result.objective] > 0)
         & np.isfinite(table[POWER_NSR])
         & np.isfinite(table[WORK_NSR])
         & (table[TIME] <= (tg["max_time"] or math.inf))
@@ -269,7 +289,7 @@ def with_best(result: Design, exact: dict[str, dict[str, float] | None] | None =
     meets_w = positive & (wn <= b if b is not None else True)
     meets_p = positive & (pn <= a if a is not None else True)
     scaled = [nsr / goal for nsr, goal in ((pn, a), (wn, b)) if goal is not None]
-    closest = np.max(scaled, axis=0) if scaled else -np.asarray(table[POWER_MEAN].values)
+    closest = np.max(scaled, axis=0) if scaled else -np.asarray(table[result.objective].values)
     best = {
         "lowest_power_nsr": _point(table, result.parameter, meets_w, pn),
         "lowest_work_nsr": _point(table, result.parameter, meets_p, wn),
