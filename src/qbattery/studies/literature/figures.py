@@ -24,8 +24,12 @@ def _binder(ax: Axes, check: Check) -> None:
 def _ferraro(ax: Axes, check: Check) -> None:
     ds = check.data
     n = ds["N"].values
-    ax.loglog(n, ds[MAX_AVERAGE_POWER], "o", label="max ⟨W_t⟩/t")
-    ax.loglog(n, ds[MAX_POWER], "x", label="max ⟨P_t⟩")
+    weak, strong = ds.attrs["coupling"], ds.attrs["coupling_strong"]
+    ax.loglog(n, ds[MAX_AVERAGE_POWER], "o", label=f"max ⟨W_t⟩/t, λ = {weak:g}")
+    ax.loglog(n, ds[MAX_POWER], "x", label=f"max ⟨P_t⟩, λ = {weak:g}")
+    ax.loglog(
+        n, ds[f"{MAX_AVERAGE_POWER}_strong"], "s", mfc="none", label=f"max ⟨W_t⟩/t, λ = {strong:g}"
+    )
     ref = ds[MAX_AVERAGE_POWER].values[-1] * (n / n[-1]) ** 1.5
     ax.loglog(n, ref, "k:", label="∝ N^{3/2}")
     ax.set(xlabel="N", ylabel="power")
@@ -51,10 +55,12 @@ def _rossini(ax: Axes, check: Check) -> None:
 
 def _andolina(ax: Axes, check: Check) -> None:
     ds = check.data
-    ax.plot(ds["N"], ds["tc_efficiency"], "o-", label="Tavis–Cummings")
-    ax.plot(ds["N_dicke"], ds["dicke_efficiency"], "s-", label="Dicke")
+    ax.plot(ds["N"], ds["tc_efficiency"], "o-", label="Tavis–Cummings, Fock n = N")
+    ax.plot(ds["N"], ds["tc_coherent_efficiency"], "^-", label="TC, coherent n̄ = N")
+    ax.plot(ds["N_dicke"], ds["dicke_efficiency"], "s-", label="Dicke, Fock n = N")
+    ax.plot(ds["n_photons"], ds["coherent_N2_efficiency"], "d--", label="TC N = 2, coherent (x: n̄)")
     ax.axhline(1.0, color="k", ls=":")
-    ax.set(xscale="log", xlabel="N", ylabel="cells' ergotropy / energy")
+    ax.set(xscale="log", xlabel="N (or n̄)", ylabel="cells' ergotropy / energy")
 
 
 _DRAW = {

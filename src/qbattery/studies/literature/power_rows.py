@@ -56,22 +56,35 @@ def binder_campaioli(quick: bool) -> Check:
     )
 
 
+#: Dicke couplings of the Ferraro row: the weak-coupling fit and the stronger λ whose
+#: λ√N approaches the superradiant 1/2 at the largest N
+FERRARO_COUPLINGS = (0.05, 0.1)
+
+
 def ferraro(quick: bool) -> Check:
     """Dicke battery: max average power ∝ N^{3/2} (a √N collective advantage)."""
     sizes = [2, 3, 4, 6, 8] if quick else [8, 10, 12, 16, 20, 24]
-    ds = _optima([qb.models.dicke(n) for n in sizes], "N", sizes)
-    parallel = optimal_charging(qb.models.dicke(1), bounds=False)
+    weak, strong = FERRARO_COUPLINGS
+    ds = _optima([qb.models.dicke(n, coupling=weak) for n in sizes], "N", sizes)
+    parallel = optimal_charging(qb.models.dicke(1, coupling=weak), bounds=False)
     ds["gamma_average_power"] = ds[MAX_AVERAGE_POWER] / (
         np.asarray(sizes) * float(parallel[MAX_AVERAGE_POWER])
     )
+    near = _optima([qb.models.dicke(n, coupling=strong) for n in sizes], "N", sizes)
+    ds[f"{MAX_AVERAGE_POWER}_strong"] = near[MAX_AVERAGE_POWER]
     alpha, err = fit_exponent(np.asarray(sizes), ds[MAX_AVERAGE_POWER].values)
     beta, berr = fit_exponent(np.asarray(sizes), ds[MAX_POWER].values)
+    gamma, gerr = fit_exponent(np.asarray(sizes), near[MAX_AVERAGE_POWER].values)
     ds.attrs.update(
         {
+            "coupling": weak,
+            "coupling_strong": strong,
             "exponent_average_power": alpha,
             "exponent_average_power_err": err,
             "exponent_power": beta,
             "exponent_power_err": berr,
+            "exponent_average_power_strong": gamma,
+            "exponent_average_power_strong_err": gerr,
         }
     )
     holds = bool(abs(alpha - 1.5) <= max(2 * err, 0.1))
@@ -80,14 +93,15 @@ def ferraro(quick: bool) -> Check:
         paper="Ferraro et al., PRL 120, 117702 (2018)",
         claim="Dicke battery: max average power P ∝ N^{3/2}, i.e. a √N collective "
         "advantage over parallel charging (Fig. 3)",
-        reading="dicke(N) with n_photons = N, λ = 0.1, resonance; P = max_t ⟨W_t⟩/t "
-        "(Ferraro use E(τ)/τ at the energy's first maximum τ, a nearby time); λ√N reaches "
-        "0.49 at N = 24, near the superradiant λ√N = 1/2, where the local exponent "
-        "steepens beyond 3/2; parallel = "
-        "N copies of dicke(1); fit over N = "
-        f"{sizes[0]}–{sizes[-1]}, error = fit standard error",
+        reading=f"dicke(N, coupling=λ) with n_photons = N, resonance, λ = {weak} (λ√N ≤ "
+        f"{weak * np.sqrt(sizes[-1]):.2f}, below the superradiant λ√N = 1/2); P = max_t "
+        "⟨W_t⟩/t (Ferraro use E(τ)/τ at the energy's first maximum τ, a nearby time); "
+        "parallel = N copies of dicke(1); fit over N = "
+        f"{sizes[0]}–{sizes[-1]}, error = fit standard error; at λ = {strong} λ√N "
+        f"reaches {strong * np.sqrt(sizes[-1]):.2f} and the exponent steepens (shown)",
         ours=f"α(avg) = {alpha:.3f} ± {err:.3f}; α(max ⟨P_t⟩) = {beta:.3f} ± {berr:.3f}; "
-        f"Γ(N={sizes[-1]}) = {float(ds['gamma_average_power'][-1]):.3f}",
+        f"Γ(N={sizes[-1]}) = {float(ds['gamma_average_power'][-1]):.3f}; at λ = {strong}: "
+        f"α(avg) = {gamma:.3f} ± {gerr:.3f}",
         holds=holds,
         data=ds,
     )

@@ -12,9 +12,10 @@ from qbattery.optimal import optimal_charging
 from qbattery.studies.literature.common import Check, fit_exponent
 
 
-def rossini(quick: bool, *, seed: int = 0) -> Check:
+def rossini(quick: bool, *, seed: int = 0, sizes: list[int] | None = None) -> Check:
     """SYK battery: max power super-extensive for q = 4, not for the free q = 2."""
-    sizes = [4, 6, 8] if quick else [4, 6, 8, 10, 12]
+    if sizes is None:
+        sizes = [4, 6, 8] if quick else [4, 6, 8, 10, 12]
     samples = 4 if quick else 12
     window = (0.0, 10.0)
     data: dict[str, tuple[tuple[str, str], np.ndarray]] = {}
@@ -73,16 +74,33 @@ def _efficiency_at_max_energy(bat: qb.Battery, t_end: float, points: int) -> tup
     return t, float(ds[BATTERY_EFFICIENCY].values[0])
 
 
+def _tc_window(n_photons: float) -> float:
+    """Time window holding the first energy maximum of tavis_cummings (λ = 0.1):
+    1.5 half Rabi periods π/(λ√n̄)."""
+    return 1.5 * np.pi / (0.1 * np.sqrt(n_photons))
+
+
 def andolina(quick: bool) -> Check:
-    """Cells' ergotropy below their energy; with a Fock charger the ratio rises to 1 with N."""
+    """Cells' ergotropy below their energy; with a Fock charger the ratio rises to 1 with N;
+    a coherent charger, compared at equal mean photon number and with more photons."""
     sizes = [2, 4, 8, 16] if quick else [2, 4, 8, 16, 32, 64, 128]
     dicke_sizes = [2, 4] if quick else [2, 4, 8]
+    photons = [2, 8, 32] if quick else [2, 8, 32, 128]  # coherent charger, N = 2
     points = 201 if quick else 801
     tc = [
+        _efficiency_at_max_energy(qb.models.tavis_cummings(n), _tc_window(n), points) for n in sizes
+    ]
+    coh = [
         _efficiency_at_max_energy(
-            qb.models.tavis_cummings(n), 1.5 * np.pi / (0.1 * np.sqrt(n)), points
+            qb.models.tavis_cummings(n, charger="coherent"), _tc_window(n), points
         )
         for n in sizes
+    ]
+    more = [
+        _efficiency_at_max_energy(
+            qb.models.tavis_cummings(2, nbar, charger="coherent"), _tc_window(nbar), points
+        )
+        for nbar in photons
     ]
     dk = [
         _efficiency_at_max_energy(bat, float(bat.structure["valid_until"]), points)
@@ -92,28 +110,41 @@ def andolina(quick: bool) -> Check:
         {
             "tc_efficiency": ("N", [e for _, e in tc]),
             "tc_time": ("N", [t for t, _ in tc]),
+            "tc_coherent_efficiency": ("N", [e for _, e in coh]),
+            "tc_coherent_time": ("N", [t for t, _ in coh]),
+            "coherent_N2_efficiency": ("n_photons", [e for _, e in more]),
             "dicke_efficiency": ("N_dicke", [e for _, e in dk]),
             "dicke_time": ("N_dicke", [t for t, _ in dk]),
         },
-        coords={"N": sizes, "N_dicke": dicke_sizes},
+        coords={"N": sizes, "N_dicke": dicke_sizes, "n_photons": photons},
     )
     eff = ds["tc_efficiency"].values
-    below = bool(np.all(eff <= 1 + 1e-9) and np.all(ds["dicke_efficiency"].values <= 1 + 1e-9))
+    ceff = ds["tc_coherent_efficiency"].values
+    scan = ds["coherent_N2_efficiency"].values
+    every = np.concatenate([eff, ceff, scan, ds["dicke_efficiency"].values])
+    below = bool(np.all(every <= 1 + 1e-9))
     rising = bool(np.all(np.diff(eff[1:]) > 0))  # from N = 4 on: N = 2 → 4 dips
+    classical = bool(np.all(np.diff(scan) > 0) and scan[-1] > scan[0])
+    better = [n for n, f, c in zip(sizes, eff, ceff, strict=True) if c > f]
     return Check(
         key="andolina",
         paper="Andolina et al., PRL 122, 047702 (2019)",
         claim="the cells' ergotropy (charger traced out) is below their energy; for the "
         "Tavis–Cummings/Dicke battery with a Fock charger the ratio rises towards 1 as N "
-        "grows (Fig. 2)",
+        "grows (Fig. 2); preparing the charger in a coherent state mitigates the "
+        "correlation-induced loss",
         reading="battery_efficiency = ergotropy of the cells' reduced state / ⟨W_t⟩ at the "
         "time of maximum stored energy (grid); tavis_cummings(N) and dicke(N), n_photons = N, "
-        "λ = 0.1; the ratio dips from N = 2 to 4 and rises from N = 4 on (checked there); "
-        "the coherent-charger comparison needs a coherent-state charger, which "
-        "qbattery does not have yet (issue 17, item 5)",
-        ours=f"TC N = {sizes}: {np.round(eff, 3).tolist()}; Dicke N = {dicke_sizes}: "
+        "λ = 0.1; the ratio dips from N = 2 to 4 and rises from N = 4 on (checked there). "
+        "Coherent charger (charger='coherent', n̄ = |α|²): at equal n̄ = N it beats the Fock "
+        "charger only at some N (listed), so 'mitigates' is read as the coherent ratio "
+        f"rising to 1 as n̄ grows at fixed N = 2 (n̄ = {photons}: the charger turns into a "
+        "classical drive and the cells stay nearly pure; checked)",
+        ours=f"TC Fock N = {sizes}: {np.round(eff, 3).tolist()}; TC coherent n̄ = N: "
+        f"{np.round(ceff, 3).tolist()} (above Fock at N = {better}); coherent N = 2, "
+        f"n̄ = {photons}: {np.round(scan, 3).tolist()}; Dicke N = {dicke_sizes}: "
         f"{np.round(ds['dicke_efficiency'].values, 3).tolist()}",
-        holds=below and rising,
+        holds=below and rising and classical,
         data=ds,
     )
 
