@@ -29,13 +29,17 @@ from qbattery._dataset import (
 from qbattery.engines import REGISTRY
 from qbattery.operators import PauliSum, ProductState
 
-RTOL = 1e-9
-#: The open engine computes the Fisher information from the populations of ρ_t, which
-#: carry an absolute rounding of about κ·1e-16; for a sector whose population is tiny
-#: (p ≲ 1e-8 near t = 0) ṗ²/p loses relative accuracy, so θ is off by ~1e-12 absolute,
-#: which cot²θ magnifies in the bounds at small t (measured: 3e-8 on syk-N4, 5e-7 on
-#: tavis-cummings-N3). Angles and every other variable are held to RTOL. Not yet 1e-10.
-BOUND_RTOL = {"open": 1e-6}
+RTOL = 1e-10
+#: The open engine takes θ from the Fisher information of the populations of ρ_t on the
+#: vectorised generator's eigenbasis, whose eigenvectors are not orthonormal within
+#: degenerate subspaces; its angles agree with dense to 2e-10 (measured on
+#: tavis-cummings-N3), so it is held to 1e-9. Every other engine to RTOL.
+ENGINE_RTOL = {"open": 1e-9}
+#: A bound cot²θ − f (Eq. 5) is a difference of two terms that may nearly cancel (power
+#: bounds of tavis-cummings-N3: 44.07 − 44.36), so it is held to RTOL relative to the
+#: terms, not to itself: |Δbound| ≤ rtol·(cot²θ + |f| + θ·|d cot²θ/dθ|), the error
+#: that θ and f, each within rtol, carry into it.
+BOUND_TERMS = {"work_bound": ("work_angle", "work_f"), "power_bound": ("power_angle", "power_f")}
 TIMES = np.linspace(0.0, 3.0, 7)
 COMPARED = (WORK_MEAN, WORK_VAR, POWER_MEAN, POWER_VAR, FIDELITY, WORK_ANGLE, POWER_ANGLE)
 #: variables divided by squared means: compared where the means are not near zero
@@ -99,6 +103,14 @@ def _charge(bat: qb.Battery, engine: str):
     return qb.charge(bat, TIMES, engine=engine, ergotropy=False)
 
 
+def _close(a: np.ndarray, b: np.ndarray, atol: np.ndarray | float, rtol: float, msg: str) -> None:
+    """|a − b| ≤ atol + rtol|b| elementwise (NaN only where both are NaN)."""
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=msg)
+    with np.errstate(invalid="ignore"):
+        ok = np.isnan(b) | (a == b) | (np.abs(a - b) <= atol + rtol * np.abs(b))
+    assert ok.all(), f"{msg}: {a[~ok]} vs {b[~ok]} (atol {np.broadcast_to(atol, b.shape)[~ok]})"
+
+
 @pytest.mark.parametrize("make", CASES)
 @pytest.mark.parametrize("name", sorted(n for n in REGISTRY if n != "dense"))
 def test_engine_agrees_with_dense(name, make):
@@ -125,10 +137,17 @@ def test_engine_agrees_with_dense(name, make):
                 m = np.abs(ref[mean].values)
                 mask &= m > 1e-3 * max(float(m.max()), 1e-300)
         scale = max(float(np.nanmax(np.abs(b[mask]))) if mask.any() else 0.0, 1e-300)
-        rtol = BOUND_RTOL.get(name, RTOL) if var in (WORK_BOUND, POWER_BOUND) else RTOL
-        np.testing.assert_allclose(
-            a[mask], b[mask], rtol=rtol, atol=rtol * scale, err_msg=f"{name}: {var}"
-        )
+        rtol = ENGINE_RTOL.get(name, RTOL)
+        atol: np.ndarray | float = rtol * scale
+        if var in BOUND_TERMS:
+            angle, f = (ref[v].values[mask] for v in BOUND_TERMS[var])
+            th = np.minimum(angle, np.pi / 2)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cot2 = 1 / np.tan(th) ** 2
+                slope = 2 * th / (np.tan(th) * np.sin(th) ** 2)  # θ |d cot²θ / dθ|
+                terms = np.where(np.isfinite(cot2 + f + slope), cot2 + np.abs(f) + slope, 0.0)
+            atol = rtol * np.maximum(terms, scale)
+        _close(a[mask], b[mask], atol, rtol, f"{name}: {var}")
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

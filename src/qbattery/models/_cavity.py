@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from scipy.special import comb
 
 from qbattery.errors import InvalidInputError
+from qbattery.models._common import dissipation
 from qbattery.states import gibbs_state
 
 #: default tolerance on the population of the highest kept Fock level (observables then
@@ -36,34 +37,66 @@ def cavity_basis(N: int, n_max: int, parity: int | None, total: int | None) -> n
     return np.stack([n[keep], e[keep]], axis=1)
 
 
+def _shift(N: int, basis: np.ndarray, dn: int, de: int) -> sp.csr_array:
+    """The operator a^{(†)} J_± (or either alone) moving (n, e) → (n + dn, e + de)."""
+    j = N / 2
+    index = {(int(n), int(e)): i for i, (n, e) in enumerate(basis)}
+    d = len(basis)
+    rows, cols, vals = [], [], []
+    for i, (n, e) in enumerate(basis):
+        target = index.get((int(n) + dn, int(e) + de))
+        if target is None:
+            continue
+        m = e - j
+        amp = sqrt(j * (j + 1) - m * (m + de)) if de else 1.0
+        amp *= sqrt(n) if dn == -1 else sqrt(n + 1) if dn == 1 else 1.0
+        rows.append(target)
+        cols.append(i)
+        vals.append(amp)
+    return sp.csr_array((vals, (rows, cols)), shape=(d, d))
+
+
 def ladder_operators(
     N: int, basis: np.ndarray
 ) -> tuple[sp.csr_array, sp.csr_array, sp.csr_array, sp.csr_array]:
     """J_z, a†a, J_+ a and J_+ a† on the kept basis."""
-    j = N / 2
-    index = {(int(n), int(e)): i for i, (n, e) in enumerate(basis)}
-    d = len(basis)
-
-    def build(dn: int, de: int) -> sp.csr_array:
-        rows, cols, vals = [], [], []
-        for i, (n, e) in enumerate(basis):
-            n2, e2 = int(n) + dn, int(e) + de
-            target = index.get((n2, e2))
-            if target is None:
-                continue
-            m = e - j
-            amp = sqrt(j * (j + 1) - m * (m + 1)) if de == 1 else 1.0
-            amp *= sqrt(n) if dn == -1 else sqrt(n + 1) if dn == 1 else 1.0
-            rows.append(target)
-            cols.append(i)
-            vals.append(amp)
-        return sp.csr_array((vals, (rows, cols)), shape=(d, d))
-
-    jz = sp.csr_array(sp.diags_array(basis[:, 1] - j))
+    jz = sp.csr_array(sp.diags_array(basis[:, 1] - N / 2))
     num = sp.csr_array(sp.diags_array(basis[:, 0].astype(float)))
-    jp_a = build(-1, 1)  # J_+ a: absorb a photon, excite a cell
-    jp_adag = build(1, 1)  # J_+ a†: counter-rotating
+    jp_a = _shift(N, basis, -1, 1)  # J_+ a: absorb a photon, excite a cell
+    jp_adag = _shift(N, basis, 1, 1)  # J_+ a†: counter-rotating
     return jz, num, jp_a, jp_adag
+
+
+def cavity_dissipation(
+    N: int,
+    basis: np.ndarray,
+    cavity_loss: float,
+    decay: float,
+    omega_a: float,
+    omega_c: float,
+) -> tuple[list[Any], dict[int, float], dict[str, float]]:
+    """Jumps √κ a (photons leaving the cavity, counted with energy |ω_c|) and √γ J_−
+    (collective decay of the cells, counted with |ω_a|), on the kept basis.
+
+    The cells are kept in the symmetric (Dicke) multiplet j = N/2, so their decay is the
+    collective J_−; independent decay of each cell would leave that multiplet. Both
+    jumps only lower n or e, so a basis closed under n' ≤ n, e' ≤ e stays closed.
+
+    Examples
+    --------
+    >>> b = cavity_basis(1, 1, None, None)      # (n, e) = (0,0), (0,1), (1,0), (1,1)
+    >>> jumps, counted, params = cavity_dissipation(1, b, 0.25, 0.0, 1.0, 1.0)
+    >>> jumps[0].toarray().real.tolist()[0], counted, params
+    ([0.0, 0.0, 0.5, 0.0], {0: 1.0}, {'cavity_loss': 0.25})
+    """
+    a = _shift(N, basis, -1, 0)
+    j_minus = _shift(N, basis, 0, -1)
+    return dissipation(
+        {
+            "cavity_loss": (cavity_loss, a, abs(omega_c)),
+            "decay": (decay, j_minus, abs(omega_a)),
+        }
+    )
 
 
 def cell_subsystem(N: int, n_max: int, basis: np.ndarray, omega_a: float) -> dict[str, Any]:

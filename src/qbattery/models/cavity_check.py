@@ -3,7 +3,8 @@
 :func:`qbattery.models.dicke` truncates the photon number at ``n_max`` and checks the
 truncation by evolving the initial state to ``t_max`` and bounding the population of
 the highest kept Fock level, densely for small spaces and by Lanczos windows
-(:class:`~qbattery.numerics.lanczos.LanczosPropagator`) above.
+(:class:`~qbattery.numerics.lanczos.LanczosPropagator`) above; with jumps (an open
+cavity battery) by the Lindblad channel itself (:func:`top_population_open`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from qbattery.numerics.lanczos import LanczosPropagator
+from qbattery.numerics.liouvillian import liouvillian, unvec, vec
+from qbattery.numerics.superprop import Propagator
 from qbattery.operators import applier
 
 #: fewest time points of the truncation check on [0, t_max] (4 per unit of ω_a + ω_c)
@@ -57,6 +60,26 @@ def top_population(
         )
     else:
         pop = top_population_lanczos(H, vecs, weights, top, times)
+    i = int(np.argmax(pop))
+    return float(pop[i]), float(times[i])
+
+
+def top_population_open(
+    H: sp.csr_array,
+    jumps: list[Any],
+    state: np.ndarray,
+    top: np.ndarray,
+    t_max: float,
+    frequency: float,
+) -> tuple[float, float]:
+    """As :func:`top_population`, for Lindblad dynamics with ``jumps``: Σ_top (ρ_t)_ii
+    from ρ_t = exp(𝓛t)ρ0 (sparse generator, ``expm_multiply``; never a d² × d² matrix)."""
+    rho0 = np.outer(state, state.conj()) if state.ndim == 1 else np.asarray(state, complex)
+    times = np.linspace(0.0, t_max, max(CHECK_POINTS, ceil(4 * t_max * frequency)))
+    G = liouvillian(sp.csr_array(H), [sp.csr_array(L) for L in jumps], sparse=True)
+    out = Propagator(G).apply(times, vec(rho0)[:, None])[:, :, 0]
+    diag = np.real(np.diagonal(unvec(out, H.shape[0]), axis1=1, axis2=2))
+    pop = diag[:, top].sum(axis=1)
     i = int(np.argmax(pop))
     return float(pop[i]), float(times[i])
 

@@ -32,6 +32,7 @@ from qbattery.errors import InvalidInputError
 from qbattery.models._cavity import (
     TRUNCATION_TOL,
     cavity_basis,
+    cavity_dissipation,
     cell_gibbs,
     cell_subsystem,
     initial_state,
@@ -46,7 +47,7 @@ from qbattery.models._chargers import (
 )
 from qbattery.models._common import cached_model, check_int, check_real, convention
 from qbattery.models._literature import strict_parameters
-from qbattery.models.cavity_check import top_population
+from qbattery.models.cavity_check import top_population, top_population_open
 
 #: the automatic choice of n_max stops growing the space beyond this dimension
 _AUTO_DIM_MAX = 300_000
@@ -75,8 +76,23 @@ def _auto_limit_text(N: int, coupling: float) -> str:
     )
 
 
+def _top(
+    H: sp.csr_array,
+    jumps: list,
+    state: np.ndarray,
+    top: np.ndarray,
+    t_max: float,
+    frequency: float,
+) -> tuple[float, float]:
+    """The truncation check's top population, by the closed or the Lindblad dynamics."""
+    if jumps:
+        return top_population_open(H, jumps, state, top, t_max, frequency)
+    return top_population(H, state, top, t_max, frequency)
+
+
 def _check_truncation(
     H: sp.csr_array,
+    jumps: list,
     state: np.ndarray,
     basis: np.ndarray,
     n_max: int,
@@ -85,7 +101,7 @@ def _check_truncation(
     frequency: float,
 ) -> float:
     top = np.flatnonzero(basis[:, 0] == n_max)
-    pop, when = top_population(H, state, top, t_max, frequency)
+    pop, when = _top(H, jumps, state, top, t_max, frequency)
     if pop > tol:
         raise _truncation_error(n_max, pop, when, t_max, tol)
     return pop
@@ -145,6 +161,8 @@ def dicke(
     t_max: float | None = None,
     truncation_tol: float = TRUNCATION_TOL,
     parity: bool | None = None,
+    cavity_loss: float = 0.0,
+    decay: float = 0.0,
 ) -> Battery:
     r"""Dicke quantum battery: N cells in one cavity, counter-rotating terms kept.
 
@@ -190,8 +208,14 @@ def dicke(
         with a larger cutoff to about 100 × truncation_tol).
     parity : bool, optional
         Keep only the conserved parity sector of (−1)^{n+e} (half the states). Default:
-        on for a Fock charger; a coherent charger mixes both sectors and needs it off;
-        thermal starts need ``parity=False``.
+        on for a closed battery with a Fock charger; a coherent charger, thermal starts
+        and dissipation (a jump changes n + e by one) need it off.
+    cavity_loss, decay : float
+        Open battery (:doc:`/open`): photons leave the cavity through the jump √κ a
+        (counted, energy |ω_c| each) and the cells decay collectively through √γ J_−
+        (counted, |ω_a| each; the cells stay in the symmetric multiplet j = N/2). The
+        truncation is then checked under the Lindblad dynamics. Both 0 (the default):
+        the closed battery, unchanged.
 
     Raises
     ------
@@ -226,12 +250,18 @@ def dicke(
         n_photons = check_int("n_photons", n_photons, 0)
     kind, nbar = check_charger(charger, N if n_photons is None else n_photons)
     n_photons = int(nbar) if kind == "fock" else nbar
+    leaky = bool(check_real("cavity_loss", cavity_loss) or check_real("decay", decay))
     if parity is None:
-        parity = kind == "fock"
+        parity = kind == "fock" and not leaky
     parity = _checks.check_flag("parity", parity)
     if parity and kind == "coherent":
         raise InvalidInputError(
             "a coherent charger mixes both parity sectors of (−1)^{n+e}; use parity=False "
+            "(or leave parity out)"
+        )
+    if parity and leaky:
+        raise InvalidInputError(
+            "cavity_loss and decay jumps change the parity of n + e; use parity=False "
             "(or leave parity out)"
         )
     omega_a = check_real("omega_a", omega_a)
@@ -270,8 +300,9 @@ def dicke(
         H0, HC = _dicke_operators(N, basis, omega_a, omega_c, coupling)
         state = initial_state(basis, charger_amplitudes(kind, nbar, n_max))
         H = sp.csr_array(H0 + HC)
+        jumps, counted, rates = cavity_dissipation(N, basis, cavity_loss, decay, omega_a, omega_c)
         levels = np.flatnonzero(basis[:, 0] == n_max)
-        top, when = top_population(H, state, levels, t_max, frequency)
+        top, when = _top(H, jumps, state, levels, t_max, frequency)
         if top <= tol:
             break
         bigger = ceil((1.5 if top > _BULK_POPULATION else 1.25) * n_max) + 2
@@ -294,6 +325,7 @@ def dicke(
         "top_population": top,
         "charger": kind,
         "photon_tail": photon_tail(kind, nbar, n_max),
+        **rates,
     }
     why = (
         "thermal starts of dicke() need parity=False"
@@ -304,12 +336,13 @@ def dicke(
     )
 
     def check_state(rho: np.ndarray) -> None:
-        _check_truncation(H, np.asarray(rho), basis, n_max, t_max, tol, frequency)
+        _check_truncation(H, jumps, np.asarray(rho), basis, n_max, t_max, tol, frequency)
 
     def rebuild(t_end: float) -> Battery:  # a longer window: the same model to t_end
         return dicke(
             N, n_photons, omega_a, omega_c, coupling, charger=kind,
             n_max=None if auto else n_max, t_max=t_end, truncation_tol=tol, parity=parity,
+            cavity_loss=cavity_loss, decay=decay,
         )  # fmt: skip
 
     return Battery(
@@ -318,6 +351,8 @@ def dicke(
         state,
         name="dicke",
         params=params,
+        jumps=jumps,
+        counted=counted,
         structure={
             "valid_until": t_max,
             "rebuild": rebuild,

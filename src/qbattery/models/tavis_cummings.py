@@ -14,6 +14,7 @@ from qbattery.errors import InvalidInputError
 from qbattery.models._cavity import (
     TRUNCATION_TOL,
     cavity_basis,
+    cavity_dissipation,
     cell_gibbs,
     cell_subsystem,
     initial_state,
@@ -42,6 +43,8 @@ def tavis_cummings(
     charger: str = "fock",
     subspace: bool | None = None,
     truncation_tol: float = TRUNCATION_TOL,
+    cavity_loss: float = 0.0,
+    decay: float = 0.0,
 ) -> Battery:
     r"""Tavis–Cummings battery: the Dicke battery in the rotating-wave approximation.
 
@@ -74,10 +77,16 @@ def tavis_cummings(
     charger : {"fock", "coherent"}
         The cavity's initial state.
     subspace : bool, optional
-        Restrict to the initial excitation-number sector (default: on for a Fock
-        charger; a coherent charger spans many sectors and needs it off).
+        Restrict to the initial excitation-number sector (default: on for a closed
+        battery with a Fock charger; a coherent charger spans many sectors and
+        dissipation leaves the sector, so both need it off).
     truncation_tol : float
         Largest Poisson weight a coherent charger may lose above its cutoff.
+    cavity_loss, decay : float
+        Open battery (:doc:`/open`): jumps √κ a (photons leaving the cavity, counted with
+        energy |ω_c|) and √γ J_− (collective decay of the cells, counted with |ω_a|).
+        Both only lower n + e, so the space n ≤ n_photons + N (Fock) or n ≤ n_c
+        (coherent) stays exact. Both 0 (the default): the closed battery, unchanged.
 
     Examples
     --------
@@ -89,11 +98,19 @@ def tavis_cummings(
     if n_photons is not None and charger == "fock":
         n_photons = check_int("n_photons", n_photons, 0)
     kind, nbar = check_charger(charger, N if n_photons is None else n_photons)
-    subspace = _checks.check_flag("subspace", kind == "fock" if subspace is None else subspace)
+    leaky = bool(check_real("cavity_loss", cavity_loss) or check_real("decay", decay))
+    subspace = _checks.check_flag(
+        "subspace", kind == "fock" and not leaky if subspace is None else subspace
+    )
     if subspace and kind == "coherent":
         raise InvalidInputError(
             "a coherent charger spans every excitation number n + e; use subspace=False "
             "(or leave subspace out)"
+        )
+    if subspace and leaky:
+        raise InvalidInputError(
+            "cavity_loss and decay jumps lower the excitation number n + e out of its "
+            "sector; use subspace=False (or leave subspace out)"
         )
     tol = check_real("truncation_tol", truncation_tol, positive=True)
     omega_a = check_real("omega_a", omega_a)
@@ -114,6 +131,7 @@ def tavis_cummings(
     H0 = sp.csr_array(omega_a * jz)
     HC = sp.csr_array(omega_c * num + omega_c * coupling * (jp_a + jp_a.T))
     state = initial_state(basis, charger_amplitudes(kind, nbar, n_max))
+    jumps, counted, rates = cavity_dissipation(N, basis, cavity_loss, decay, omega_a, omega_c)
     why = (
         "thermal starts of tavis_cummings() need subspace=False"
         if subspace
@@ -135,7 +153,10 @@ def tavis_cummings(
             "subspace": bool(subspace),
             "charger": kind,
             "photon_tail": photon_tail(kind, nbar, n_max),
+            **rates,
         },
+        jumps=jumps,
+        counted=counted,
         structure={
             "H0_initial": -omega_a * N / 2,
             "subsystem": cell_subsystem(N, n_max, basis, omega_a),

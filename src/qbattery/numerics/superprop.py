@@ -7,8 +7,9 @@ Three routes, all exact to rounding:
   free. Used only when the eigenvector matrix is well conditioned (κ(R) ≤
   :data:`COND_MAX`): a Liouvillian at or near an exceptional point is not (safely)
   diagonalisable;
-* ``"expm"``: dense G, stepping through the sorted times with exp(G Δt) (``scipy``
-  Padé), one matrix exponential per distinct step (uniform grids need one);
+* ``"expm"``: dense G up to :data:`EXPM_MAX`, stepping through the sorted times with
+  exp(G Δt) (``scipy`` Padé), one matrix exponential per distinct step (uniform grids
+  need one); a larger dense G goes the krylov route as a sparse matrix;
 * ``"krylov"``: sparse G or a ``LinearOperator``, ``scipy.sparse.linalg.expm_multiply``
   (Al-Mohy–Higham), on the evenly spaced grid in one call or step by step; never
   forms a dense n × n matrix.
@@ -24,10 +25,15 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-__all__ = ["COND_MAX", "EIGEN_MAX", "Propagator"]
+__all__ = ["COND_MAX", "EIGEN_MAX", "EXPM_MAX", "Propagator"]
 
-#: largest dense generator diagonalised (n = d² ≤ 4096, d ≤ 64)
-EIGEN_MAX = 4096
+#: largest dense generator diagonalised (n = d² ≤ 1024, d ≤ 32: a dense eig of a
+#: non-Hermitian n × n matrix costs seconds at n = 1764, minutes at 4096)
+EIGEN_MAX = 1024
+#: largest dense generator stepped by dense exponentials when the eigen route is
+#: refused; above, G is made sparse and propagated by ``expm_multiply`` (one dense
+#: exp(GΔt) per distinct step would cost seconds each at n = 1764)
+EXPM_MAX = 256
 #: largest condition number of the eigenvectors for the eigen route (error ≈ κ·1e-16)
 COND_MAX = 1e4
 
@@ -58,7 +64,10 @@ class Propagator:
         dense = isinstance(G, np.ndarray)
         self.cond = np.inf
         if method == "auto":
-            method = "eigen" if dense and self.n <= EIGEN_MAX else ("expm" if dense else "krylov")
+            method = "eigen" if dense and self.n <= EIGEN_MAX else "expm" if dense else "krylov"
+            if method == "expm" and self.n > EXPM_MAX:
+                method = "krylov"
+                self.G = G = sp.csr_array(G)
         if method == "eigen":
             lam, R = sla.eig(G, check_finite=False)
             with warnings.catch_warnings():
@@ -70,6 +79,9 @@ class Propagator:
                     Rinv = R
             if self.cond <= COND_MAX:
                 self.lam, self.R, self.Rinv = lam, R, Rinv
+            elif self.n > EXPM_MAX:
+                method = "krylov"
+                self.G = sp.csr_array(G)
             else:
                 method = "expm"
         self.method = method
@@ -94,9 +106,11 @@ class Propagator:
             C = self.Rinv @ V  # (n, k)
             E = np.exp(np.outer(times, self.lam))  # (nt, n)
             first = np.expm1(np.outer(times, self.lam)) if offset else E
+            # R (F_t ∘ C) for every t: one batched BLAS product (a three-operand einsum
+            # would loop in C without BLAS, ~50× slower at n = 225)
             out = np.stack(
                 [
-                    np.einsum("ij,tj,jk->tik", self.R, first if j == 0 else E * self.lam**j, C)
+                    self.R @ ((first if j == 0 else E * self.lam**j)[:, :, None] * C[None])
                     for j in range(powers + 1)
                 ]
             )
