@@ -52,6 +52,7 @@ from qbattery.distribution import distribution
 from qbattery.engines import get_engine
 from qbattery.errors import InvalidInputError
 from qbattery.plotting import plot_distribution
+from qbattery.studies.open_gallery import decay_scan, plot_decay_scan
 from qbattery.studies.scaling import fit_exponent as _fit_exponent
 from qbattery.studies.scaling import peak_power
 
@@ -370,7 +371,10 @@ def run_gallery(
     quick: bool = False,
     progress: bool | None = None,
 ) -> list[Path]:
-    """Write every gallery figure (PNG, PDF), its data (NetCDF) and ``exponents.csv``.
+    """Write every gallery figure (PNG, PDF), its data (NetCDF) and ``exponents.csv``:
+    the power scaling of each model, the work/power distribution of a Tavis–Cummings
+    battery over time, and open charging over decay rates (``open_decay``,
+    :func:`~qbattery.studies.open_gallery.decay_scan`).
 
     Parameters
     ----------
@@ -404,6 +408,9 @@ def run_gallery(
     gallery_heisenberg.nc
     gallery_heisenberg.pdf
     gallery_heisenberg.png
+    open_decay.nc
+    open_decay.pdf
+    open_decay.png
     >>> sizes, rows[1].split(",")[:2]  # the quick sizes of the Heisenberg chain
     ([2, 3, 4], ['heisenberg', '2-4'])
     """
@@ -422,7 +429,7 @@ def run_gallery(
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     rows = []
-    with task("gallery", len(names) + 1, enabled=progress) as bar:
+    with task("gallery", len(names) + 2, enabled=progress) as bar:
         for name in names:
             ds = power_scaling(name, quick=quick)
             path = root / f"gallery_{name}.nc"
@@ -464,6 +471,17 @@ def run_gallery(
         separate = {d.name: d.rename(value=f"{d.attrs['observable']}_value") for d in dists}
         xr.Dataset(separate).to_netcdf(path)
         written.append(path)
+        bar.advance()
+        # open charging over decay rates: NSRs, bounds and the saturating angle (issue 16)
+        scan = decay_scan(times=np.linspace(0.0, 12.0, 121 if quick else 241))
+        scan.to_netcdf(root / "open_decay.nc")
+        written.append(root / "open_decay.nc")
+        fig, axes = plt.subplots(1, 3, figsize=(14.0, 3.8), layout="constrained")
+        plot_decay_scan(scan, axes)
+        for ext in ("png", "pdf"):
+            fig.savefig(root / f"open_decay.{ext}", dpi=150)
+            written.append(root / f"open_decay.{ext}")
+        plt.close(fig)
         bar.advance()
     csv_path = root / "exponents.csv"
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
