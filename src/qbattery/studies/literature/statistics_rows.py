@@ -15,7 +15,7 @@ from qbattery.studies.literature.common import Check, fit_exponent
 def rossini(quick: bool, *, seed: int = 0, sizes: list[int] | None = None) -> Check:
     """SYK battery: max power super-extensive for q = 4, not for the free q = 2."""
     if sizes is None:
-        sizes = [4, 6, 8] if quick else [4, 6, 8, 10, 12]
+        sizes = [4, 6, 8] if quick else [6, 8, 10, 12, 14]
     samples = 4 if quick else 12
     window = (0.0, 10.0)
     data: dict[str, tuple[tuple[str, str], np.ndarray]] = {}
@@ -54,9 +54,11 @@ def rossini(quick: bool, *, seed: int = 0, sizes: list[int] | None = None) -> Ch
         reading=f"syk(N, q) (quench from ⊗|+y⟩, σ² = J²(q/2)!(q/2−1)!/N^(q−1)), {samples} "
         f"disorder samples per N = {sizes[0]}–{sizes[-1]}, t ∈ (0, 10] (optima to 1e-6); "
         "exponents of the disorder means, fits weighted by their standard errors; "
-        "N ≤ 12 is far from the large-N limit: at these sizes finite-size curvature, "
-        "not disorder, limits the contrast (a clean one needs N ≳ 16–20, beyond the "
-        "dense engine and slow with krylov over many samples)",
+        "measured up to N = 14 (krylov, about 15 s per sample there, 6.5 min in all): "
+        "the q = 4 and q = 2 exponents coincide (1.45 ± 0.03 and 1.45 ± 0.06), so in "
+        "this reading the contrast does not appear at the sizes exact engines reach; the "
+        "free q = 2 exponent stays well above 1 because the quench from ⊗|+y⟩ is not "
+        "Gaussian in the Jordan–Wigner fermions",
         ours=f"max ⟨P_t⟩: α(q=4) = {a4:.2f} ± {e4:.2f}, α(q=2) = {a2:.2f} ± {e2:.2f}, "
         f"contrast {contrast:.2f} ± {cerr:.2f}; max ⟨W_t⟩/t: α(q=4) = {b4:.2f} ± {f4:.2f}, "
         f"α(q=2) = {b2:.2f} ± {f2:.2f}",
