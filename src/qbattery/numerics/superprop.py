@@ -7,7 +7,7 @@ Three routes, all exact to rounding:
   free. Used only when the eigenvector matrix is well conditioned (κ(R) ≤
   :data:`COND_MAX`): a Liouvillian at or near an exceptional point is not (safely)
   diagonalisable;
-* ``"expm"``: dense G up to :data:`EXPM_MAX`, stepping through the sorted times with
+* ``"expm"``: dense G up to ``EXPM_MAX``, stepping through the sorted times with
   exp(G Δt) (``scipy`` Padé), one matrix exponential per distinct step (uniform grids
   need one); a larger dense G goes the krylov route as a sparse matrix;
 * ``"krylov"``: sparse G or a ``LinearOperator``, ``scipy.sparse.linalg.expm_multiply``
