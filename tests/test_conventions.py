@@ -21,6 +21,7 @@ BUILT_IN = [
     pytest.param(lambda: qb.models.syk(4), id="syk"),
     pytest.param(lambda: qb.models.dicke(2, coupling=0.2), id="dicke"),
     pytest.param(lambda: qb.models.tavis_cummings(3), id="tavis_cummings"),
+    pytest.param(lambda: qb.models.farina(), id="farina"),
 ]
 
 

@@ -8,6 +8,7 @@ initial state, what is held fixed as N grows) in ``structure["convention"]``;
 from __future__ import annotations
 
 from qbattery.models.dicke import dicke
+from qbattery.models.farina import farina
 from qbattery.models.heisenberg import heisenberg
 from qbattery.models.ising import ising
 from qbattery.models.kbody import collective, kbody, parallel
@@ -19,6 +20,7 @@ __all__ = [
     "collective",
     "dicke",
     "disorder_average",
+    "farina",
     "heisenberg",
     "ising",
     "kbody",
