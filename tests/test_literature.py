@@ -12,7 +12,14 @@ from qbattery.studies.literature import HOLDS, fit_exponent, literature
 
 #: rows whose claim holds already at the quick sizes (Rossini's q = 4 vs q = 2 contrast
 #: needs larger N than quick reaches; it is reported, not asserted)
-HOLD_AT_SMALL_SIZES = ("binder_campaioli", "ferraro", "le", "andolina", "talkner_lutz_hanggi")
+HOLD_AT_SMALL_SIZES = (
+    "binder_campaioli",
+    "ferraro",
+    "le",
+    "andolina",
+    "talkner_lutz_hanggi",
+    "farina",
+)
 
 
 @pytest.fixture(scope="module")

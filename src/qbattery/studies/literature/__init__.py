@@ -3,7 +3,7 @@
 Each row of the table gives the paper, its claim (with the quantity it plots), our
 reading, our numbers and whether the claim holds: Binder/Campaioli (k-body Γ = k),
 Ferraro (Dicke N^{3/2}), Le et al. (XXZ), Rossini et al. (SYK), Andolina et al.
-(ergotropy), Talkner–Lutz–Hänggi (TPM).
+(ergotropy), Talkner–Lutz–Hänggi (TPM), Farina et al. (open, charger-mediated).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 
 from qbattery.studies.literature.common import FAILS, HOLDS, Check, fit_exponent
 from qbattery.studies.literature.figures import write_figures
+from qbattery.studies.literature.open_rows import farina
 from qbattery.studies.literature.power_rows import binder_campaioli, ferraro, le
 from qbattery.studies.literature.statistics_rows import andolina, rossini, talkner_lutz_hanggi
 
@@ -29,6 +30,7 @@ ROWS: tuple[Callable[[bool], Check], ...] = (
     rossini,
     andolina,
     talkner_lutz_hanggi,
+    farina,
 )
 #: columns of the table and of checks.csv
 COLUMNS = ("paper", "claim", "reading", "ours", "verdict")
