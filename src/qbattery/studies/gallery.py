@@ -364,6 +364,17 @@ def plot_power_scaling(ds: xr.Dataset, axes: Sequence[Axes] | None = None) -> di
     return drawn
 
 
+def _save_figure(fig: Any, root: Path, stem: str) -> list[Path]:
+    """Write ``fig`` as ``<stem>.png`` and ``.pdf`` in ``root``, close it; return the paths."""
+    import matplotlib.pyplot as plt
+
+    paths = [root / f"{stem}.{ext}" for ext in ("png", "pdf")]
+    for path in paths:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return paths
+
+
 def run_gallery(
     out: str | Path,
     *,
@@ -437,10 +448,7 @@ def run_gallery(
             written.append(path)
             fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), layout="constrained")
             plot_power_scaling(ds, axes)
-            for ext in ("png", "pdf"):
-                fig.savefig(root / f"gallery_{name}.{ext}", dpi=150)
-                written.append(root / f"gallery_{name}.{ext}")
-            plt.close(fig)
+            written += _save_figure(fig, root, f"gallery_{name}")
             N = ds.N.values
             rows.append(
                 {
@@ -462,10 +470,7 @@ def run_gallery(
             da = distribution(bat, times, which)
             plot_distribution(da, ax)
             dists.append(da)
-        for ext in ("png", "pdf"):
-            fig.savefig(root / f"distribution_tavis_cummings.{ext}", dpi=150)
-            written.append(root / f"distribution_tavis_cummings.{ext}")
-        plt.close(fig)
+        written += _save_figure(fig, root, "distribution_tavis_cummings")
         path = root / "distribution_tavis_cummings.nc"
         # separate value dimensions: work and power take different values
         separate = {d.name: d.rename(value=f"{d.attrs['observable']}_value") for d in dists}
@@ -478,10 +483,7 @@ def run_gallery(
         written.append(root / "open_decay.nc")
         fig, axes = plt.subplots(1, 3, figsize=(14.0, 3.8), layout="constrained")
         plot_decay_scan(scan, axes)
-        for ext in ("png", "pdf"):
-            fig.savefig(root / f"open_decay.{ext}", dpi=150)
-            written.append(root / f"open_decay.{ext}")
-        plt.close(fig)
+        written += _save_figure(fig, root, "open_decay")
         bar.advance()
     csv_path = root / "exponents.csv"
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:

@@ -22,6 +22,7 @@ from qbattery._dataset import (
     POWER_ANGLE,
     POWER_BOUND,
     POWER_NSR,
+    STEADY_ATTRS,
     TIME,
     WORK_ANGLE,
     WORK_BOUND,
@@ -40,6 +41,8 @@ DECAY_RATES = (0.0, 0.3, 0.6, 1.0, 2.0)
 #: variables kept per rate
 SCAN_VARIABLES = (WORK_MEAN, WORK_NSR, WORK_BOUND, POWER_NSR, POWER_BOUND, WORK_ANGLE, POWER_ANGLE)
 DECAY = "decay"
+#: the steady-state angles θ^W_∞, θ^P_∞ (attributes of an open charge(), named in the schema)
+ANGLES_INF = tuple(name for name in STEADY_ATTRS if name.endswith("_angle_inf"))
 
 
 def decay_scan(
@@ -83,12 +86,11 @@ def decay_scan(
             models.single_qubit(omega0, Omega0, decay=g), grid, ergotropy=False, progress=False
         )
         rows.append(ds[list(SCAN_VARIABLES)].drop_attrs())
-        limits.append([float(ds.attrs.get(f"{w}_angle_inf", np.nan)) for w in ("work", "power")])
+        limits.append([float(ds.attrs.get(name, np.nan)) for name in ANGLES_INF])
     out = xr.concat(rows, dim=xr.DataArray(gammas, dims=DECAY, name=DECAY))
     out[DECAY].attrs = {"long_name": "decay rate γ", "units": "energy"}
-    lim = np.asarray(limits)
-    out["work_angle_inf"] = ((DECAY,), lim[:, 0], {"long_name": "θ^W_∞ (Eq. 5)"})
-    out["power_angle_inf"] = ((DECAY,), lim[:, 1], {"long_name": "θ^P_∞ (Eq. 5)"})
+    for name, column in zip(ANGLES_INF, np.asarray(limits).T, strict=True):
+        out[name] = ((DECAY,), column, {"long_name": STEADY_ATTRS[name]})
     out.attrs.update({"model": "single_qubit", "omega0": omega0, "Omega0": Omega0})
     return out
 
