@@ -28,6 +28,11 @@ def _cheb_setup(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _X, _W, _TO_COEF = _cheb_setup(_NODES)
+#: Chebyshev coefficients → those of the antiderivative vanishing at x = −1 (linear)
+_INTEGRATE = np.stack(
+    [np.polynomial.chebyshev.chebint(np.eye(_NODES)[j], lbnd=-1) for j in range(_NODES)],
+    axis=1,
+)
 
 
 def speed_angle(
@@ -75,12 +80,14 @@ def speed_angle(
     n_base = math.ceil(T / h)
     pending = [(i * h, min((i + 1) * h, T)) for i in range(n_base)]
     pending = [(lo, hi) for lo, hi in pending if hi > lo]
-    done: list[tuple[float, float, np.ndarray]] = []
+    a = np.array([p[0] for p in pending])
+    b = np.array([p[1] for p in pending])
+    done_a: list[np.ndarray] = []
+    done_b: list[np.ndarray] = []
+    done_c: list[np.ndarray] = []
     peak = 0.0  # the largest integrand value seen: the absolute floor's scale
     scale = 0.0  # running estimate of ∫_0^T √I/2
-    while pending:
-        a = np.array([p[0] for p in pending])
-        b = np.array([p[1] for p in pending])
+    while a.size:
         nodes = (a[:, None] + b[:, None]) / 2 + (b - a)[:, None] / 2 * _X[None, :]
         vals = np.sqrt(np.maximum(fisher(nodes.ravel()), 0.0)).reshape(nodes.shape) / 2
         peak = max(peak, float(np.max(vals)))
@@ -93,33 +100,25 @@ def speed_angle(
         # p(1 − p) → 0 in its denominator, cannot be refined to rtol locally)
         scale = max(scale, float(np.sum(np.abs(integ)) * T / np.sum(width)))
         tol = np.maximum(rtol * np.abs(integ) + 1e-15 * width * peak, 1e-13 * scale)
-        split: list[tuple[float, float]] = []
-        for i, (lo, hi) in enumerate(pending):
-            converged = tail[i] <= tol[i] or (hi - lo) < 1e-13 * T
-            if converged:
-                done.append((lo, hi, coef[i]))
-            else:
-                mid = (lo + hi) / 2
-                split += [(lo, mid), (mid, hi)]
-        check_quadrature_panels(len(done) + len(split), max_panels, T)
-        pending = split
-    done.sort(key=lambda p: p[0])
-    highs = np.array([p[1] for p in done])
-    antider = [np.polynomial.chebyshev.chebint(c, lbnd=-1) for _, _, c in done]
-    totals = np.array(
-        [
-            (hi - lo) / 2 * np.polynomial.chebyshev.chebval(1.0, ad)
-            for (lo, hi, _), ad in zip(done, antider, strict=True)
-        ]
-    )
+        ok = (tail <= tol) | (width < 1e-13 * T)
+        done_a.append(a[ok])
+        done_b.append(b[ok])
+        done_c.append(coef[ok])
+        mid = (a[~ok] + b[~ok]) / 2
+        a, b = np.concatenate([a[~ok], mid]), np.concatenate([mid, b[~ok]])
+        check_quadrature_panels(sum(x.size for x in done_a) + a.size, max_panels, T)
+    lo_all, hi_all = np.concatenate(done_a), np.concatenate(done_b)
+    order = np.argsort(lo_all, kind="stable")
+    lo_all, hi_all = lo_all[order], hi_all[order]
+    antider = (np.concatenate(done_c)[order]) @ _INTEGRATE.T  # (panels, nodes + 1)
+    half = (hi_all - lo_all) / 2
+    totals = half * np.sum(antider, axis=1)  # T_j(1) = 1
     cumulative = np.concatenate(([0.0], np.cumsum(totals)))
-    idx = np.clip(np.searchsorted(highs, times, side="left"), 0, len(done) - 1)
-    out = np.empty(times.shape)
-    for j, (t, i) in enumerate(zip(times, idx, strict=True)):
-        lo, hi, _ = done[i]
-        x = np.clip(2 * (t - lo) / (hi - lo) - 1, -1.0, 1.0)
-        out[j] = cumulative[i] + (hi - lo) / 2 * np.polynomial.chebyshev.chebval(x, antider[i])
-    return out
+    idx = np.clip(np.searchsorted(hi_all, times, side="left"), 0, lo_all.size - 1)
+    x = np.clip((times - lo_all[idx]) / half[idx] - 1, -1.0, 1.0)
+    partial = np.sum(np.polynomial.chebyshev.chebvander(x, _NODES) * antider[idx], axis=1)
+    # at a panel's left end the antiderivative is 0 exactly (θ_0 = 0, not rounding)
+    return cumulative[idx] + np.where(x <= -1.0, 0.0, half[idx] * partial)
 
 
 __all__ = ["speed_angle"]
