@@ -121,9 +121,12 @@ class Propagator:
         if self.method == "krylov" and _uniform(sorted_t):
             res[order] = _expm_multiply_grid(self.G, V, sorted_t)
         else:
+            # an evenly spaced grid takes one step size (steps equal to rounding would
+            # otherwise cost a second dense exponential)
+            even = float(np.diff(sorted_t)[0]) if _uniform(sorted_t) else None
             cur, t_prev = V, 0.0
-            for i, t in zip(order, sorted_t, strict=True):
-                cur = self._step(cur, t - t_prev)
+            for j, (i, t) in enumerate(zip(order, sorted_t, strict=True)):
+                cur = self._step(cur, even if (even is not None and j) else t - t_prev)
                 t_prev = t
                 res[i] = cur
         stack: list[np.ndarray] = [res]
