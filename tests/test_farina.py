@@ -100,3 +100,21 @@ def test_peak_photon_bound_holds_on_a_fine_grid(F, g, kappa, loss):
     true = float(np.max(np.abs(farina_amplitudes(t, F, g, kappa, loss)) ** 2))
     bound = _peak_photons(F, g, kappa, loss, slowest)
     assert true <= bound <= 1.1 * true
+
+
+def test_counting_rates_sparse_route_poissonian_emission():
+    """Long-time heat rates on the sparse route (d > 64): both counted channels of the
+    steady coherent state (α_∞, β_∞) emit Poissonian photons, at rates κ|α_∞|² and
+    γ_B|β_∞|², so with n = κ|α_∞|² + γ_B|β_∞|²: κ₁ = ω0n and κ₂ = ω0²n (closed form, 1e-8;
+    the Fock cutoff drops < 1e-12)."""
+    from qbattery.models.farina import farina_amplitudes
+
+    F, g, kappa, loss, w = 0.25, 0.5, 0.5, 0.3, 1.3
+    bat = qb.models.farina(F, g, kappa, w, battery_loss=loss)
+    eng = qb.engines.OpenEngine(bat)
+    assert not eng.small  # the sparse LU route
+    alpha, beta = farina_amplitudes(np.array([1e4]), F, g, kappa, loss)[0]
+    n = kappa * abs(alpha) ** 2 + loss * abs(beta) ** 2
+    k1, k2 = eng.counting_rates()
+    assert np.isclose(k1, w * n, rtol=1e-8, atol=0)
+    assert np.isclose(k2, w**2 * n, rtol=1e-8, atol=0)

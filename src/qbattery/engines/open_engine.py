@@ -266,15 +266,22 @@ class OpenEngine(Engine):
         """ρ_ss with 𝓛ρ_ss = 0, Tr ρ_ss = 1 (row 0 of 𝓛̂ replaced by the trace; unique
         steady state assumed)."""
         if "_rho_ss" not in self.__dict__:
-            n = self.dim**2
-            A = sp.lil_array(self.G) if not self.small else np.array(self.G)
-            A[0, :] = trace_row(np.eye(self.dim))
-            b = np.zeros(n, complex)
+            b = np.zeros(self.dim**2, complex)
             b[0] = 1.0
-            x = np.linalg.solve(A, b) if self.small else spla.spsolve(sp.csc_array(A), b)
-            rho = unvec(np.asarray(x), self.dim)
+            rho = unvec(self._solve_traced(b), self.dim)
             self.__dict__["_rho_ss"] = (rho + rho.conj().T) / 2
         return np.asarray(self.__dict__["_rho_ss"])
+
+    def _solve_traced(self, rhs: np.ndarray) -> np.ndarray:
+        """x with 𝓛x = rhs on rows 1…, and Tr x = rhs[0] (row 0 of 𝓛̂ replaced by the
+        trace): dense solve on the dense route, sparse LU (never a dense d² × d²) else."""
+        if self.small:
+            A = np.array(self.G)
+            A[0, :] = trace_row(np.eye(self.dim))
+            return np.asarray(np.linalg.solve(A, rhs))
+        A = sp.lil_array(self.G)
+        A[0, :] = trace_row(np.eye(self.dim))
+        return np.asarray(spla.spsolve(sp.csc_array(A), rhs))
 
     def relaxation_rate(self) -> float:
         """Spectral gap g = −max Re λ over the non-zero eigenvalues of 𝓛 (dense route)."""
@@ -376,10 +383,8 @@ class OpenEngine(Engine):
         )
         k1 = float(np.real(np.trace(j1)))
         rhs = vec(np.asarray(j1) - k1 * rss)
-        A = np.array(self.G if self.small else sp.csr_array(self.G).toarray())
-        A[0, :] = trace_row(np.eye(d))
         rhs[0] = 0.0
-        x = unvec(np.linalg.solve(A, rhs), d)  # 𝓛x = (𝓙₁ − κ₁)ρ_ss, Tr x = 0
+        x = unvec(self._solve_traced(rhs), d)  # 𝓛x = (𝓙₁ − κ₁)ρ_ss, Tr x = 0
         j1x = sum(e * self.jumps[k] @ x @ self.jumps[k].conj().T for k, e in self.counted.items())
         k2 = float(np.real(np.trace(j2))) - 2 * float(np.real(np.trace(j1x)))
         return k1, k2
