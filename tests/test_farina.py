@@ -98,7 +98,7 @@ def test_peak_photon_bound_holds_on_a_fine_grid(F, g, kappa, loss):
     end = 80.0 / slowest if slowest else 4 * np.pi / g
     t = np.linspace(0.0, end, 100_001)
     true = float(np.max(np.abs(farina_amplitudes(t, F, g, kappa, loss)) ** 2))
-    bound = _peak_photons(F, g, kappa, loss, slowest)
+    bound = _peak_photons(F, g, kappa, loss)
     assert true <= bound <= 1.1 * true
 
 

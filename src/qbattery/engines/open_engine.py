@@ -275,13 +275,10 @@ class OpenEngine(Engine):
     def _solve_traced(self, rhs: np.ndarray) -> np.ndarray:
         """x with 𝓛x = rhs on rows 1…, and Tr x = rhs[0] (row 0 of 𝓛̂ replaced by the
         trace): dense solve on the dense route, sparse LU (never a dense d² × d²) else."""
-        if self.small:
-            A = np.array(self.G)
-            A[0, :] = trace_row(np.eye(self.dim))
-            return np.asarray(np.linalg.solve(A, rhs))
-        A = sp.lil_array(self.G)
+        A = np.array(self.G) if self.small else sp.lil_array(self.G)
         A[0, :] = trace_row(np.eye(self.dim))
-        return np.asarray(spla.spsolve(sp.csc_array(A), rhs))
+        x = np.linalg.solve(A, rhs) if self.small else spla.spsolve(sp.csc_array(A), rhs)
+        return np.asarray(x)
 
     def relaxation_rate(self) -> float:
         """Spectral gap g = −max Re λ over the non-zero eigenvalues of 𝓛 (dense route)."""

@@ -39,13 +39,17 @@ def farina_amplitudes(
     >>> bool(abs(beta + 0.3 / 0.5) < 1e-12)   # the steady state β∞ = −F/g
     True
     """
-    M = np.array([[-kappa / 2, -1j * g], [-1j * g, -battery_loss / 2]])
-    drive = np.array([-1j * F, 0.0])
-    steady = -np.linalg.solve(M, drive)
+    M, steady = _drift(F, g, kappa, battery_loss)
     return np.array([(sla.expm(M * t) @ -steady) + steady for t in np.asarray(times, float)])
 
 
-def _peak_photons(F: float, g: float, kappa: float, battery_loss: float, slowest: float) -> float:
+def _drift(F: float, g: float, kappa: float, battery_loss: float) -> tuple[np.ndarray, np.ndarray]:
+    """M and x_∞ = −M⁻¹(−iF, 0) of ẋ = Mx + (−iF, 0) (:func:`farina_amplitudes`)."""
+    M = np.array([[-kappa / 2, -1j * g], [-1j * g, -battery_loss / 2]])
+    return M, -np.linalg.solve(M, np.array([-1j * F, 0.0]))
+
+
+def _peak_photons(F: float, g: float, kappa: float, battery_loss: float) -> float:
     """An upper bound on max_t max(|α_t|², |β_t|²), rigorous between and beyond the grid.
 
     M = −iK − D with K Hermitian and D ≥ 0, so e^{Mt} is a contraction and
@@ -54,9 +58,9 @@ def _peak_photons(F: float, g: float, kappa: float, battery_loss: float, slowest
     grid covers two); with loss, beyond the grid's end t_h every amplitude stays within
     |x_∞,i| + ‖e^{Mt_h}x_∞‖ (the contraction only shrinks the transient).
     """
+    slowest = min([r for r in (kappa, battery_loss) if r > 0], default=0.0)
     horizon = min(max(4 * pi / abs(g), 60.0 / slowest if slowest else 0.0), 1e6)
-    M = np.array([[-kappa / 2, -1j * g], [-1j * g, -battery_loss / 2]])
-    x_inf = -np.linalg.solve(M, np.array([-1j * F, 0.0]))
+    M, x_inf = _drift(F, g, kappa, battery_loss)
     lam, V = np.linalg.eig(M)
     points = int(np.clip(horizon * np.linalg.norm(M, 2) * 8, _AMPLITUDE_POINTS, 400_001))
     if np.linalg.cond(V) > 1e6:  # at an exceptional point: exponentials one by one
@@ -132,9 +136,7 @@ def farina(
     tol = check_real("truncation_tol", truncation_tol, positive=True)
     kappa = check_real("kappa", kappa)
     gamma_b = check_real("battery_loss", battery_loss)
-    rates = [r for r in (kappa, gamma_b) if r > 0]
-    slowest = min(rates) if rates else 0.0
-    peak = _peak_photons(F, g, max(kappa, 0.0), max(gamma_b, 0.0), slowest)
+    peak = _peak_photons(F, g, max(kappa, 0.0), max(gamma_b, 0.0))
     cutoff = coherent_cutoff(peak, tol)
     if n_max is None:
         n_max = max(cutoff, 1)

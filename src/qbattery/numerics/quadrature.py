@@ -78,10 +78,9 @@ def speed_angle(
         return np.zeros(times.shape)
     h = 2.0 ** math.ceil(math.log2(T / 4))  # 2 < T/h ≤ 4 base panels anchored at 0
     n_base = math.ceil(T / h)
-    pending = [(i * h, min((i + 1) * h, T)) for i in range(n_base)]
-    pending = [(lo, hi) for lo, hi in pending if hi > lo]
-    a = np.array([p[0] for p in pending])
-    b = np.array([p[1] for p in pending])
+    a = np.arange(n_base) * h
+    b = np.minimum(a + h, T)
+    a, b = a[b > a], b[b > a]
     done_a: list[np.ndarray] = []
     done_b: list[np.ndarray] = []
     done_c: list[np.ndarray] = []

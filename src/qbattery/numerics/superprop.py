@@ -86,6 +86,7 @@ class Propagator:
                 method = "expm"
         self.method = method
         self._expm: dict[float, np.ndarray] = {}
+        self._norm: float | None = None  # ‖G‖₁ of a sparse G, on the first Taylor step
 
     def eigenvalues(self) -> np.ndarray | None:
         """Eigenvalues of G when the eigen route is used, else ``None``."""
@@ -118,12 +119,13 @@ class Propagator:
         order = np.argsort(times, kind="stable")
         res = np.empty((times.size, self.n, V.shape[1]), dtype=complex)
         sorted_t = times[order]
-        if self.method == "krylov" and _uniform(sorted_t):
+        uniform = _uniform(sorted_t)
+        if self.method == "krylov" and uniform:
             res[order] = _expm_multiply_grid(self.G, V, sorted_t)
         else:
             # an evenly spaced grid takes one step size (steps equal to rounding would
             # otherwise cost a second dense exponential)
-            even = float(np.diff(sorted_t)[0]) if _uniform(sorted_t) else None
+            even = float(np.diff(sorted_t)[0]) if uniform else None
             cur, t_prev = V, 0.0
             for j, (i, t) in enumerate(zip(order, sorted_t, strict=True)):
                 cur = self._step(cur, even if (even is not None and j) else t - t_prev)
@@ -151,13 +153,10 @@ class Propagator:
                 self._expm[key] = sla.expm(self.G * key)
             return np.asarray(self._expm[key] @ V)
         if sp.issparse(self.G):
-            return _taylor_step(self.G, V, dt, self._norm1())
+            if self._norm is None:
+                self._norm = float(abs(self.G).sum(axis=0).max())
+            return _taylor_step(self.G, V, dt, self._norm)
         return np.asarray(spla.expm_multiply(_scaled(self.G, dt), V, traceA=0.0))
-
-    def _norm1(self) -> float:
-        if "_norm" not in self.__dict__:
-            self.__dict__["_norm"] = float(abs(self.G).sum(axis=0).max())
-        return float(self.__dict__["_norm"])
 
 
 def _taylor_step(G: Any, V: np.ndarray, dt: float, norm1: float) -> np.ndarray:
