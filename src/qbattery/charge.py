@@ -139,10 +139,15 @@ def charge(
         if battery.counted:
             data.update(_open.heat_variables(eng, t))
         if ergotropy:
-            states = eng.states(t)  # type: ignore[attr-defined]
-            data.update(_open.open_ergotropy_variables(battery, states, moments.work.mean))
+            open_eng: Any = eng
+            energy = open_eng.initial_energy() + moments.work.mean
+            data.update(
+                _open.open_ergotropy_variables(
+                    open_eng.energy_levels(), open_eng.populations(t), energy, moments.work.mean
+                )
+            )
         if bounds:
-            attrs.update(_open.steady_attributes(battery, eng, notes))
+            attrs.update(_open.steady_attributes(eng, notes))
     elif ergotropy:
         data.update(_ergotropy.ergotropy_variables(battery, eng, moments, notes))
     return build_dataset(

@@ -31,7 +31,6 @@ from qbattery._dataset import (
     PASSIVE_ENERGY,
     STEADY_ATTRS,
 )
-from qbattery.battery import Battery
 from qbattery.ergotropy import passive_energy
 from qbattery.moments import OBSERVABLES
 
@@ -74,43 +73,49 @@ def heat_variables(eng: Any, times: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def open_ergotropy_variables(
-    battery: Battery, states: np.ndarray, stored: np.ndarray
+    levels: np.ndarray, populations: np.ndarray, energy: np.ndarray, stored: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """``ergotropy``, ``passive_energy`` and ``charging_efficiency`` from ρ_t.
+    """``ergotropy``, ``passive_energy`` and ``charging_efficiency`` from ρ_t's spectrum.
 
     Under dissipation the spectrum of ρ_t changes, so the passive energy is recomputed at
     every time: 𝓔_t = Tr(ρ_tH0) − Σ r_k↓(t) ε_k↑.
 
+    Parameters
+    ----------
+    levels : ndarray, shape (d,)
+        Eigenvalues of H0.
+    populations : ndarray, shape (nt, d)
+        Eigenvalues r_k(t) of ρ_t.
+    energy : ndarray, shape (nt,)
+        Tr(ρ_tH0).
+    stored : ndarray, shape (nt,)
+        The stored energy ⟨𝒲_t⟩ (the efficiency's denominator).
+
     Examples
     --------
-    >>> import numpy as np, qbattery as qb
-    >>> bat = qb.models.single_qubit(decay=0.3)
-    >>> t = np.array([0.5])
-    >>> out = open_ergotropy_variables(bat, qb.engines.OpenEngine(bat).states(t),
-    ...                                np.array([0.2]))
-    >>> sorted(out)
-    ['charging_efficiency', 'ergotropy', 'passive_energy']
+    A qubit (levels ∓1/2) with populations (0.2, 0.8) in its excited state holds
+    ergotropy 0.8 − 0.2 = 0.6:
+
+    >>> out = open_ergotropy_variables(np.array([-0.5, 0.5]), np.array([[0.2, 0.8]]),
+    ...                                np.array([0.3]), np.array([0.8]))
+    >>> round(float(out["ergotropy"][0]), 12), sorted(out)
+    (0.6, ['charging_efficiency', 'ergotropy', 'passive_energy'])
     """
-    levels = np.linalg.eigvalsh(battery.dense("H0"))
-    H0 = battery.dense("H0")
-    ergo = np.empty(states.shape[0])
-    passive = np.empty(states.shape[0])
-    for n, rho in enumerate(states):
-        rho = (rho + rho.conj().T) / 2
-        pops = np.clip(np.linalg.eigvalsh(rho), 0.0, None)
-        passive[n] = passive_energy(pops, levels)
-        ergo[n] = float(np.real(np.trace(rho @ H0))) - passive[n]
+    passive = np.array([passive_energy(pops, levels) for pops in populations])
+    ergo = np.asarray(energy, dtype=float) - passive
     with np.errstate(divide="ignore", invalid="ignore"):
         eff = ergo / stored
     return {ERGOTROPY: ergo, PASSIVE_ENERGY: passive, CHARGING_EFFICIENCY: eff}
 
 
-def steady_attributes(battery: Battery, eng: Any, notes: dict[str, str]) -> dict[str, float]:
+def steady_attributes(eng: Any, notes: dict[str, str]) -> dict[str, float]:
     """θ_∞, N_∞ (work and power), stored energy and ergotropy of the steady state.
 
-    The steady moments are those of Λ_∞(X) = ρ_ss Tr X (a unique steady state):
-    mean = ⟨O_0⟩_ss − ⟨O_0⟩_0, variance = Var_ss(O_0) + Var_0(O_0). A limit that cannot
-    be computed is NaN with the reason in ``notes``.
+    ``eng`` is an open engine (:class:`~qbattery.engines.OpenEngine` or
+    :class:`~qbattery.engines.OpenBlocksEngine`). The steady moments are those of
+    Λ_∞(X) = ρ_ss Tr X (a unique steady state): mean = ⟨O_0⟩_ss − ⟨O_0⟩_0,
+    variance = Var_ss(O_0) + Var_0(O_0). A limit that cannot be computed is NaN with the
+    reason in ``notes``.
 
     Examples
     --------
@@ -119,28 +124,24 @@ def steady_attributes(battery: Battery, eng: Any, notes: dict[str, str]) -> dict
 
     >>> import numpy as np, qbattery as qb
     >>> bat = qb.models.single_qubit(omega0=1.0, Omega0=0.5, decay=1.0)
-    >>> eng = qb.engines.OpenEngine(bat)
-    >>> out = steady_attributes(bat, eng, {})
+    >>> out = steady_attributes(qb.engines.OpenEngine(bat), {})
     >>> round(out["steady_energy"], 10)
     0.3333333333
     """
     names = list(STEADY_ATTRS)
     out: dict[str, float] = dict.fromkeys(names, float("nan"))
     try:
-        rss = eng.steady_state()
+        pops = eng.steady_populations()
     except (np.linalg.LinAlgError, RuntimeError) as err:  # singular 𝓛: no unique ρ_ss
         for name in names:
             notes[name] = f"no unique steady state: {err}"
         return out
-    H0 = battery.dense("H0")
-    e0 = float(np.real(np.trace(H0 @ eng.rho0)))
-    levels = np.linalg.eigvalsh(H0)
-    energy = float(np.real(np.trace(H0 @ rss)))
-    out["steady_energy"] = energy - e0
-    pops = np.clip(np.linalg.eigvalsh(rss), 0.0, None)
-    out["steady_ergotropy"] = energy - passive_energy(pops, levels)
+    work = eng.steady_moments("work")
+    energy = eng.initial_energy() + float(work.mean[0])
+    out["steady_energy"] = float(work.mean[0])
+    out["steady_ergotropy"] = energy - passive_energy(pops, eng.energy_levels())
     for which in OBSERVABLES:
-        m = eng.steady_moments(which)
+        m = work if which == "work" else eng.steady_moments(which)
         var = statistics.variance(m)
         out[f"{which}_nsr_inf"] = float(statistics.nsr(var, m.mean)[0])
         out[f"{which}_angle_inf"] = float(eng.steady_angle(which))

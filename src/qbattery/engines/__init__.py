@@ -17,6 +17,7 @@ from qbattery.engines.cache import clear_engine_cache, prepared_engine
 from qbattery.engines.dense import DenseEngine, dense_bytes
 from qbattery.engines.jax_engine import JaxEngine, gpu_visible
 from qbattery.engines.krylov import M_MIN, KrylovEngine
+from qbattery.engines.open_blocks import OpenBlocksEngine
 from qbattery.engines.open_engine import OpenEngine
 from qbattery.engines.structured import StructuredEngine
 from qbattery.errors import EngineError
@@ -51,6 +52,7 @@ register(KrylovEngine)
 register(StructuredEngine)
 register(JaxEngine)
 register(OpenEngine)
+register(OpenBlocksEngine)
 
 #: for pure states the dense eigendecomposition is chosen up to this dimension; above it
 #: the Krylov engine is faster (measured: benchmarks/bench_krylov.py, docs/engines.md)
@@ -85,7 +87,8 @@ def choose_engine(
     """Pick the fastest exact engine; return ``(name, reason)``.
 
     A pure function of the battery's dimension, purity and structure, whether it is
-    open (``is_open``: it has jump operators; then ``open`` is chosen), the number of
+    open (``is_open``: it has jump operators; then ``open-blocks`` for the k-body models
+    with per-cell dissipation, else ``open``), the number of
     times and the free memory (bytes); ``available`` (default: every registered engine)
     lists the engines that can run the battery (:func:`resolve` passes those whose
     ``supports`` accepts it). The order of preference:
@@ -107,9 +110,13 @@ def choose_engine(
     'krylov'
     """
     names = tuple(REGISTRY) if available is None else tuple(available)
+    if is_open and "open-blocks" in names and structure.get("family") == "kbody":
+        return "open-blocks", (
+            "open k-body model with per-cell dissipation: independent blocks (open-blocks)"
+        )
     if is_open and "open" in names:
         return "open", "the battery has jump operators (Lindblad charging): open engine"
-    closed = tuple(n for n in names if n != "open")
+    closed = tuple(n for n in names if not n.startswith("open"))
     names = closed or names  # a closed battery: the closed engines are faster
     family = structure.get("family")
     if (
@@ -167,8 +174,8 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
     >>> try:
     ...     resolve(qb.models.kbody(4, 2), "fast", 10)
     ... except EngineError as err:
-    ...     print(err)
-    unknown engine 'fast'; choose one of ['auto', 'dense', 'jax', 'krylov', 'open', 'structured']
+    ...     print(err)  # doctest: +ELLIPSIS
+    unknown engine 'fast'; choose one of ['auto', 'dense', 'jax', ..., 'structured']
     """
     if engine == "auto":
         able = tuple(n for n, c in REGISTRY.items() if c.refuses(battery) is None)
@@ -251,6 +258,7 @@ __all__ = [
     "KrylovEngine",
     "Moments",
     "ObservableMoments",
+    "OpenBlocksEngine",
     "OpenEngine",
     "choose_engine",
     "clear_engine_cache",

@@ -48,6 +48,7 @@ from qbattery.numerics.liouvillian import (
     vec,
 )
 from qbattery.numerics.quadrature import speed_angle
+from qbattery.numerics.sectors import fisher_terms
 from qbattery.numerics.superprop import EIGEN_MAX, Propagator
 
 #: dimension up to which the vectorised generator is dense (d² ≤ 4096)
@@ -203,7 +204,8 @@ class OpenEngine(Engine):
         return np.minimum(np.sum(np.sqrt(ev), axis=1) ** 2, 1.0)
 
     # ---- Fisher information and speed angle (Eq. B5, 5) -------------------------------
-    def _projector_rows(self, which: Observable) -> np.ndarray:
+    def _projector_rows(self, which: Observable) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct eigenvalues of O_0 and the trace rows of their eigenprojectors."""
         cache = self.__dict__.setdefault("_rows", {})
         if which not in cache:
             vals, Q = np.linalg.eigh(self.ops[which])
@@ -211,37 +213,37 @@ class OpenEngine(Engine):
             rows = [
                 trace_row(Q[:, a:b] @ Q[:, a:b].conj().T) for a, b in itertools.pairwise(starts)
             ]
-            cache[which] = np.array(rows)
-        return np.asarray(cache[which])
+            values = np.array([vals[a:b].mean() for a, b in itertools.pairwise(starts)])
+            cache[which] = (values, np.array(rows))
+        values, rows = cache[which]
+        return np.asarray(values), np.asarray(rows)
 
-    def _fisher_terms(self, times: np.ndarray, which: Observable, scaled: bool) -> np.ndarray:
+    def sector_jets(
+        self, times: np.ndarray, which: Observable
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """O_0's distinct eigenvalues, the jet (p_m, ṗ_m, p̈_m) of p_m(t) = Tr[Π_mρ_t]
+        (shape (3, nt, S), :mod:`qbattery.numerics.sectors`) and the rounding floor of
+        p_m (shape (nt, 1)).
+
+        ṗ_m = Tr[Π_m𝓛ρ_t] and p̈_m = Tr[Π_m𝓛²ρ_t] exactly; p_m = p_m(0) + Δp_m, so p_m
+        keeps its accuracy as t → 0. The floor is relative to the largest p_m on the
+        eigen route (κ(R)·eps; the scale is p_m(t), not Δp_m) and absolute otherwise.
+        """
         times = np.asarray(times, dtype=float).ravel()
-        rows = self._projector_rows(which)
-        if rows.shape[0] == 1:
-            return np.zeros(times.shape)
+        values, rows = self._projector_rows(which)
         v0 = vec(self.rho0)
         ev = self.prop.apply(times, v0, powers=2, offset=True)[..., 0]  # (3, nt, n)
-        p, dp, ddp = (np.real(ev[j] @ rows.T) for j in range(3))  # (nt, nsec)
-        p = p + np.real(rows @ v0)[None, :]  # p_m(0) + Δp_m: no cancellation as t → 0
-        # rounding of p_m: relative to the largest p_m on the eigen route (κ(R)·eps; the
-        # scale is p_m(t), not Δp_m, which vanishes at t = 0), absolute otherwise
+        jet = np.real(ev @ rows.T)  # (3, nt, S)
+        jet[0] += np.real(rows @ v0)[None, :]
         if self.prop.method == "eigen":
-            floor = 10 * self.prop.cond * _EPS * np.max(np.abs(p), axis=1, keepdims=True)
+            floor = 10 * self.prop.cond * _EPS * np.max(np.abs(jet[0]), axis=1, keepdims=True)
         else:
             floor = np.full((times.size, 1), P_FLOOR)
-        small = p <= floor
-        t = times[:, None]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            regular = dp**2 / np.where(small, 1.0, p)
-            # near p_m = 0: a quadratic zero gives ṗ²/p → 2p̈, a sector fed from empty at
-            # t = 0 (p ≈ ṗt) gives ṗ²/p ≈ ṗ/t; t·I_m ≈ max(2p̈t, ṗ) covers both
-            near = np.maximum(2 * np.maximum(ddp, 0.0) * t, np.maximum(dp, 0.0))
-            if scaled:  # t·I_t, finite at t = 0
-                terms = np.where(small, near, regular * t)
-            else:
-                terms = np.where(small, near / t, regular)
-                terms = np.where(small & (t == 0.0) & (dp <= 1e-9), 2 * np.maximum(ddp, 0.0), terms)
-        return np.sum(terms, axis=1)
+        return values, jet, floor
+
+    def _fisher_terms(self, times: np.ndarray, which: Observable, scaled: bool) -> np.ndarray:
+        _, jet, floor = self.sector_jets(times, which)
+        return fisher_terms(times, jet, floor, scaled=scaled)
 
     def fisher(self, times: np.ndarray, which: Observable) -> np.ndarray:
         """Fisher information (B5) of the eigenspaces of O_0 under ρ_t, exact ṗ = Tr[Π𝓛ρ_t].
@@ -308,21 +310,26 @@ class OpenEngine(Engine):
             mean=mean, second=second, cross0=np.zeros(1, complex), var0=e2 - e0**2
         )
 
-    def steady_angle(self, which: Observable, *, decay_lengths: float = 80.0) -> float:
-        """θ_∞ (Eq. 5): the angle at t = ``decay_lengths``/g (g the spectral gap), doubled
-        until θ(T) − θ(T/2) ≤ 1e-10; NaN (with a note) without a gap (no relaxation)."""
-        g = self.relaxation_rate()
-        if not g > 1e-9:
-            self.notes[f"{which}_angle_inf"] = "no spectral gap: the state never relaxes"
-            return float("nan")
-        T = decay_lengths / g
-        for _ in range(6):  # the gap may be estimated (sparse route): check convergence
-            th = self.angle(np.array([T / 2, T]), which)
-            if abs(th[1] - th[0]) <= 1e-10 * max(1.0, abs(th[1])):
-                return float(th[1])
-            T *= 2
-        self.notes[f"{which}_angle_inf"] = "θ_t did not converge as t → ∞"
-        return float("nan")
+    def steady_angle(self, which: Observable) -> float:
+        """θ_∞ (Eq. 5), see :func:`steady_angle`."""
+        return steady_angle(self, which)
+
+    def steady_populations(self) -> np.ndarray:
+        """Eigenvalues of ρ_ss (for the steady state's ergotropy)."""
+        return _populations(self.steady_state()[None])[0]
+
+    # ---- spectra for the ergotropy ----------------------------------------------------
+    def energy_levels(self) -> np.ndarray:
+        """Eigenvalues of H0 = W_0."""
+        return np.asarray(np.linalg.eigvalsh(self.ops["work"]))
+
+    def initial_energy(self) -> float:
+        """Tr[H0ρ0]."""
+        return float(np.real(np.trace(self.ops["work"] @ self.rho0)))
+
+    def populations(self, times: np.ndarray) -> np.ndarray:
+        """Eigenvalues of ρ_t, shape (nt, d) (for the ergotropy over time)."""
+        return _populations(self.states(times))
 
     # ---- counted channels: heat and injected work -------------------------------------
     def heat_moments(self, times: np.ndarray) -> dict[str, np.ndarray]:
@@ -387,10 +394,34 @@ class OpenEngine(Engine):
         return k1, k2
 
 
+def steady_angle(eng: Any, which: Observable, *, decay_lengths: float = 80.0) -> float:
+    """θ_∞ (Eq. 5) of an open engine: the angle at t = ``decay_lengths``/g (g its
+    ``relaxation_rate()``), doubled until θ(T) − θ(T/2) ≤ 1e-10; NaN with a note in
+    ``eng.notes`` without a gap (no relaxation) or without convergence."""
+    g = eng.relaxation_rate()
+    if not g > 1e-9:
+        eng.notes[f"{which}_angle_inf"] = "no spectral gap: the state never relaxes"
+        return float("nan")
+    T = decay_lengths / g
+    for _ in range(6):  # the gap may be estimated (sparse route): check convergence
+        th = eng.angle(np.array([T / 2, T]), which)
+        if abs(th[1] - th[0]) <= 1e-10 * max(1.0, abs(th[1])):
+            return float(th[1])
+        T *= 2
+    eng.notes[f"{which}_angle_inf"] = "θ_t did not converge as t → ∞"
+    return float("nan")
+
+
+def _populations(rhos: np.ndarray) -> np.ndarray:
+    """Eigenvalues (clipped at 0) of the Hermitian parts of a stack of density matrices."""
+    herm = (rhos + np.conj(np.swapaxes(rhos, 1, 2))) / 2
+    return np.clip(np.linalg.eigvalsh(herm), 0.0, None)
+
+
 def _csr(op: Any) -> sp.csr_array:
     if sp.issparse(op):
         return sp.csr_array(op, dtype=complex)
     return sp.csr_array(to_dense(op).astype(complex))
 
 
-__all__ = ["DENSE_MAX_DIM", "EIGEN_MAX", "OpenEngine"]
+__all__ = ["DENSE_MAX_DIM", "EIGEN_MAX", "OpenEngine", "steady_angle"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-import scipy.sparse as sp
 
 from qbattery._checks import check_memory
 from qbattery.battery import Battery
@@ -13,7 +12,7 @@ from qbattery.eigenbasis import Eigenbasis
 from qbattery.ergotropy import uniform_field_spectrum
 from qbattery.models._common import cached_model, check_int, check_real, convention, dissipation
 from qbattery.numerics.kbody import kbody_blocks as block_counts
-from qbattery.operators import PauliSum, ProductState
+from qbattery.operators import PauliSum, ProductState, cell_operator
 
 
 def kbody_blocks(N: int, k: int) -> list[list[int]]:
@@ -35,21 +34,6 @@ TOO_MANY_CELLS_FIX = (
 
 #: largest N of a k-body battery with dissipation (the vectorised ρ has 4^N entries)
 OPEN_MAX_N = 12
-
-
-def cell_operator(N: int, i: int, which: str) -> sp.csr_array:
-    """σ− (``"lower"``, towards the cell's ground state |0⟩) or σ_z/√2 (``"z"``) on cell i.
-
-    Examples
-    --------
-    >>> cell_operator(2, 0, "lower").toarray().real.astype(int).tolist()[0]
-    [0, 0, 1, 0]
-    """
-    local = np.array([[0.0, 1.0], [0.0, 0.0]]) if which == "lower" else np.diag([1.0, -1.0])
-    if which != "lower":
-        local = local / np.sqrt(2)
-    left, right = sp.identity(2**i, format="csr"), sp.identity(2 ** (N - 1 - i), format="csr")
-    return sp.csr_array(sp.kron(sp.kron(left, local), right, format="csr"))
 
 
 #: the power eigenbasis is attached up to this many cells (its check costs O(2^N))

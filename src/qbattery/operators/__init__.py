@@ -23,6 +23,7 @@ from qbattery.operators.apply import Apply as Apply  # the batch-product type, f
 from qbattery.operators.apply import applier, is_lazy
 from qbattery.operators.bits import (
     MAX_MATVEC_QUBITS,
+    cell_operator,
     pauli_string_sparse,
     sum_z,
     x_string_sum,
@@ -35,6 +36,7 @@ __all__ = [
     "PauliSum",
     "ProductState",
     "applier",
+    "cell_operator",
     "is_lazy",
     "pauli_string_sparse",
     "sum_z",
