@@ -90,8 +90,8 @@ def test_closed_only_engines_refuse_by_name():
         ):
             resolve(bat, name, 3)
     cls, why = resolve(bat, "auto", 3)
-    assert cls.name == "open"
-    assert "jump operators" in why
+    assert cls.name == "open-blocks"  # one cell is a k = 1 block
+    assert "per-cell dissipation" in why
 
 
 def test_choose_engine_open_rows():
@@ -122,10 +122,11 @@ def test_open_engine_without_jumps_equals_dense(make):
 
 
 # ---- charge on open batteries -------------------------------------------------------------
-def test_charge_means_and_ergotropy_match_expm_by_hand():
+@pytest.mark.parametrize("engine", ["auto", "open"])
+def test_charge_means_and_ergotropy_match_expm_by_hand(engine):
     bat = qb.models.single_qubit(decay=0.7, dephasing=0.3)
-    ds = qb.charge(bat, TIMES)
-    assert ds.attrs["engine"] == "open"
+    ds = qb.charge(bat, TIMES, engine=engine)
+    assert ds.attrs["engine"] == ("open-blocks" if engine == "auto" else "open")
     H0 = bat.dense("H0")
     for n, t in enumerate(TIMES):
         rho = _rho_t(bat, t)

@@ -81,7 +81,7 @@ def test_cli_sweep_over_decay_rates(
     assert main(["sweep", "decay.toml", "--store", "decay.zarr"]) == 0
     assert "3 done" in capsys.readouterr().out
     ds = qb.open_sweep(tmp_path / "decay.zarr")
-    assert ds.engine.values.tolist() == ["structured", "open", "open"]
+    assert ds.engine.values.tolist() == ["structured", "open-blocks", "open-blocks"]
     times = np.linspace(0.0, 6.0, 25)
     for g in (0.0, 0.5, 1.5):
         ref = qb.charge(qb.models.single_qubit(Omega0=0.8, decay=g), times, ergotropy=False)

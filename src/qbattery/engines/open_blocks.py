@@ -61,7 +61,7 @@ def block_battery(m: int, omega0: float, Omega_k: float, rates: dict[str, float]
     Examples
     --------
     >>> bat = block_battery(2, 1.0, 0.5, {"decay": 0.1})
-    >>> bat.dim, len(bat.jumps), bat.counted
+    >>> bat.dim, len(bat.jumps), dict(bat.counted)
     (4, 2, {0: 1.0, 1: 1.0})
     """
     H0 = PauliSum.single_site(m, "Z", -(omega0 / 2))
@@ -97,8 +97,8 @@ class OpenBlocksEngine(Engine):
     >>> import numpy as np, qbattery as qb
     >>> bat = qb.models.kbody(4, 2, decay=0.1)
     >>> t = np.array([0.5, 2.0])
-    >>> a = OpenBlocksEngine(bat).moments(t).work.var
-    >>> b = qb.engines.OpenEngine(bat).moments(t).work.var
+    >>> a = OpenBlocksEngine(bat).moments(t).work.second
+    >>> b = qb.engines.OpenEngine(bat).moments(t).work.second
     >>> bool(np.allclose(a, b, rtol=1e-10, atol=0))
     True
     """
@@ -192,7 +192,7 @@ class OpenBlocksEngine(Engine):
     def _fisher_terms(self, times: np.ndarray, which: Observable, scaled: bool) -> np.ndarray:
         t = np.asarray(times, dtype=float).ravel()
         total: tuple[np.ndarray, np.ndarray] | None = None
-        floor = np.zeros((t.size, 1))
+        floor = np.zeros((1, t.size))
         for eng, count in self.parts:
             values, jet, fl = eng.sector_jets(t, which)
             part = convolve_power(values, jet, count, max_sectors=MAX_SECTORS)

@@ -222,8 +222,8 @@ class OpenEngine(Engine):
         self, times: np.ndarray, which: Observable
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """O_0's distinct eigenvalues, the jet (p_m, ṗ_m, p̈_m) of p_m(t) = Tr[Π_mρ_t]
-        (shape (3, nt, S), :mod:`qbattery.numerics.sectors`) and the rounding floor of
-        p_m (shape (nt, 1)).
+        (shape (3, S, nt), :mod:`qbattery.numerics.sectors`) and the rounding floor of
+        p_m (shape (1, nt)).
 
         ṗ_m = Tr[Π_m𝓛ρ_t] and p̈_m = Tr[Π_m𝓛²ρ_t] exactly; p_m = p_m(0) + Δp_m, so p_m
         keeps its accuracy as t → 0. The floor is relative to the largest p_m on the
@@ -232,13 +232,29 @@ class OpenEngine(Engine):
         times = np.asarray(times, dtype=float).ravel()
         values, rows = self._projector_rows(which)
         v0 = vec(self.rho0)
-        ev = self.prop.apply(times, v0, powers=2, offset=True)[..., 0]  # (3, nt, n)
-        jet = np.real(ev @ rows.T)  # (3, nt, S)
-        jet[0] += np.real(rows @ v0)[None, :]
         if self.prop.method == "eigen":
-            floor = 10 * self.prop.cond * _EPS * np.max(np.abs(jet[0]), axis=1, keepdims=True)
+            # Tr[Π_m 𝓛ʲ e^{𝓛t}ρ0] = Σ_k (Π_m R)_k λ_kʲ e^{λ_k t} (R⁻¹ρ0)_k: one product
+            # of the (S, n) coefficients with the (n, nt) exponentials per derivative
+            lam = self.prop.lam
+            coef = (rows @ self.prop.R) * (self.prop.Rinv @ v0)[None, :]
+            exps = np.exp(np.outer(lam, times))
+            jet = np.real(
+                np.stack(
+                    [
+                        coef @ np.expm1(np.outer(lam, times)),
+                        (coef * lam) @ exps,
+                        (coef * lam**2) @ exps,
+                    ]
+                )
+            )
         else:
-            floor = np.full((times.size, 1), P_FLOOR)
+            ev = self.prop.apply(times, v0, powers=2, offset=True)[..., 0]  # (3, nt, n)
+            jet = np.real(np.swapaxes(ev @ rows.T, 1, 2))  # (3, S, nt)
+        jet[0] += np.real(rows @ v0)[:, None]
+        if self.prop.method == "eigen":
+            floor = 10 * self.prop.cond * _EPS * np.max(np.abs(jet[0]), axis=0, keepdims=True)
+        else:
+            floor = np.full((1, times.size), P_FLOOR)
         return values, jet, floor
 
     def _fisher_terms(self, times: np.ndarray, which: Observable, scaled: bool) -> np.ndarray:

@@ -2,10 +2,11 @@ r"""Sector distributions of a counting observable and their Fisher information (
 
 The speed angle of Eq. (5) needs the Fisher information of p_m(t) = Tr[Π_mρ_t], the
 probabilities of O_0's eigenspaces, with the exact derivatives ṗ_m and p̈_m. Here these
-are carried as *jets*, arrays ``J`` of shape (3, nt, S) holding (p, ṗ, p̈) for S
-eigenvalues, so that the distribution of a sum O_0 = O^(1) + O^(2) over independent
-subsystems (a product state evolving under a product channel) is the convolution of the
-two distributions, with the product rule for the derivatives:
+are carried as *jets*, arrays ``J`` of shape (3, S, nt) holding (p, ṗ, p̈) for S
+eigenvalues (times last, so that the products below run over contiguous rows). The
+distribution of a sum O_0 = O^(1) + O^(2) over independent subsystems (a product state
+evolving under a product channel) is the convolution of the two distributions, with the
+product rule for the derivatives:
 
 .. math:: p = \sum_{a+b=v} p_a q_b,\quad \dot p = \sum \dot p_a q_b + p_a\dot q_b,\quad
    \ddot p = \sum \ddot p_a q_b + 2\dot p_a\dot q_b + p_a\ddot q_b.
@@ -57,7 +58,7 @@ def convolve(
     ----------
     va, vb : ndarray, shape (Sa,), (Sb,)
         Distinct eigenvalues of the two observables.
-    ja, jb : ndarray, shape (3, nt, Sa), (3, nt, Sb)
+    ja, jb : ndarray, shape (3, Sa, nt), (3, Sb, nt)
         Their jets (p, ṗ, p̈).
     max_sectors : int, optional
         Raise :class:`TooManySectors` if the sum has more distinct values.
@@ -66,23 +67,29 @@ def convolve(
     --------
     Two fair coins with values 0 and 1: the sum is binomial (1/4, 1/2, 1/4).
 
-    >>> coin = np.zeros((3, 1, 2)); coin[0] = 0.5
+    >>> coin = np.zeros((3, 2, 1)); coin[0] = 0.5
     >>> v, j = convolve(np.array([0.0, 1.0]), coin, np.array([0.0, 1.0]), coin)
-    >>> v.tolist(), j[0, 0].tolist()
+    >>> v.tolist(), j[0, :, 0].tolist()
     ([0.0, 1.0, 2.0], [0.25, 0.5, 0.25])
     """
-    p, dp, ddp = (ja[i][:, :, None] for i in range(3))
-    q, dq, ddq = (jb[i][:, None, :] for i in range(3))
-    prod = np.stack([p * q, dp * q + p * dq, ddp * q + 2 * dp * dq + p * ddq])
-    prod = prod.reshape(3, prod.shape[1], -1)
     sums = (va[:, None] + vb[None, :]).ravel()
     order, starts = group_values(sums)
     if max_sectors is not None and starts.size > max_sectors:
         raise TooManySectors(
             f"the distribution has {starts.size} distinct values (more than {max_sectors})"
         )
-    values = sums[order][starts]
-    return values, np.add.reduceat(prod[:, :, order], starts, axis=2)
+    # p·q and its first two derivatives (product rule), each (Sa·Sb, nt), then summed
+    # into the distinct values by one product with the 0/1 grouping matrix
+    p, dp, ddp = (ja[i][:, None, :] for i in range(3))
+    q, dq, ddq = (jb[i][None, :, :] for i in range(3))
+    nt = ja.shape[2]
+    prod = np.empty((3, sums.size, nt), dtype=np.result_type(ja, jb))
+    prod[0] = (p * q).reshape(-1, nt)
+    prod[1] = (dp * q + p * dq).reshape(-1, nt)
+    prod[2] = (ddp * q + 2 * dp * dq + p * ddq).reshape(-1, nt)
+    group = np.zeros((starts.size, sums.size))
+    group[np.repeat(np.arange(starts.size), np.diff(np.append(starts, sums.size))), order] = 1.0
+    return sums[order][starts], group @ prod
 
 
 def convolve_power(
@@ -92,9 +99,9 @@ def convolve_power(
 
     Examples
     --------
-    >>> coin = np.zeros((3, 1, 2)); coin[0] = 0.5
+    >>> coin = np.zeros((3, 2, 1)); coin[0] = 0.5
     >>> v, j = convolve_power(np.array([0.0, 1.0]), coin, 3)
-    >>> v.tolist(), (8 * j[0, 0]).tolist()
+    >>> v.tolist(), (8 * j[0, :, 0]).tolist()
     ([0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 3.0, 1.0])
     """
     if n < 1:
@@ -123,9 +130,9 @@ def fisher_terms(
     Parameters
     ----------
     times : ndarray, shape (nt,)
-    jet : ndarray, shape (3, nt, S)
+    jet : ndarray, shape (3, S, nt)
         (p, ṗ, p̈) of the S sectors.
-    floor : float or ndarray broadcastable to (nt, S)
+    floor : float or ndarray broadcastable to (S, nt)
         p_m at or below it counts as zero.
 
     Examples
@@ -134,17 +141,17 @@ def fisher_terms(
 
     >>> t = np.array([0.3, 1.0])
     >>> c, s = np.cos(t), np.sin(t)
-    >>> jet = np.stack([np.stack([c**2, s**2], 1), np.stack([-2 * s * c, 2 * s * c], 1),
-    ...                 np.stack([-2 * np.cos(2 * t), 2 * np.cos(2 * t)], 1)])
+    >>> jet = np.array([[c**2, s**2], [-2 * s * c, 2 * s * c],
+    ...                 [-2 * np.cos(2 * t), 2 * np.cos(2 * t)]])
     >>> fisher_terms(t, jet, 1e-14, scaled=False).round(12).tolist()
     [4.0, 4.0]
     """
     times = np.asarray(times, dtype=float).ravel()
     p, dp, ddp = jet
-    if p.shape[1] <= 1:
+    if p.shape[0] <= 1:
         return np.zeros(times.shape)
     small = p <= floor
-    t = times[:, None]
+    t = times[None, :]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         regular = dp**2 / np.where(small, 1.0, p)
         near = np.maximum(2 * np.maximum(ddp, 0.0) * t, np.maximum(dp, 0.0))
@@ -153,7 +160,7 @@ def fisher_terms(
         else:
             terms = np.where(small, near / t, regular)
             terms = np.where(small & (t == 0.0) & (dp <= 1e-9), 2 * np.maximum(ddp, 0.0), terms)
-    return np.asarray(np.sum(terms, axis=1))
+    return np.asarray(np.sum(terms, axis=0))
 
 
 __all__ = [
