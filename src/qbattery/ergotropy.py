@@ -80,19 +80,34 @@ def passive_energy(populations: Any, levels: Any, multiplicities: Any | None = N
     >>> passive_energy([0.5, 0.25, 0.25], [-1.0, 1.0], [2, 2])
     -0.5
     """
-    p = np.sort(np.asarray(populations, dtype=float))[::-1]
+    return float(
+        passive_energies(np.asarray(populations, dtype=float)[None], levels, multiplicities)[0]
+    )
+
+
+def passive_energies(
+    populations: np.ndarray, levels: Any, multiplicities: Any | None = None
+) -> np.ndarray:
+    r""":func:`passive_energy` of each row of ``populations`` (shape (nt, r)) at once.
+
+    Examples
+    --------
+    >>> passive_energies(np.array([[0.75, 0.25], [0.5, 0.5]]), [1.0, -1.0]).tolist()
+    [-0.5, 0.0]
+    """
+    p = np.sort(np.asarray(populations, dtype=float), axis=1)[:, ::-1]
     lv = np.asarray(levels, dtype=float)
     mult = np.ones(lv.size) if multiplicities is None else np.asarray(multiplicities, float)
     order = np.argsort(lv, kind="stable")
     lv, mult = lv[order], mult[order]
     cum = np.cumsum(mult)
-    if p.size > cum[-1]:
+    if p.shape[1] > cum[-1]:
         raise InvalidInputError(
-            f"{p.size} populations but H0 has only {cum[-1]:.0f} levels; the state and H0 "
-            "must act on the same space"
+            f"{p.shape[1]} populations but H0 has only {cum[-1]:.0f} levels; the state and "
+            "H0 must act on the same space"
         )
-    idx = np.searchsorted(cum, np.arange(p.size), side="right")
-    return float(np.sum(p * lv[idx]))
+    idx = np.searchsorted(cum, np.arange(p.shape[1]), side="right")
+    return np.asarray(p @ lv[idx])
 
 
 def ergotropy(rho: Any, H0: Any) -> float:

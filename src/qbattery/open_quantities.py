@@ -31,7 +31,7 @@ from qbattery._dataset import (
     PASSIVE_ENERGY,
     STEADY_ATTRS,
 )
-from qbattery.ergotropy import passive_energy
+from qbattery.ergotropy import passive_energies, passive_energy
 from qbattery.moments import OBSERVABLES
 
 __all__ = ["heat_variables", "open_ergotropy_variables", "steady_attributes"]
@@ -101,7 +101,7 @@ def open_ergotropy_variables(
     >>> round(float(out["ergotropy"][0]), 12), sorted(out)
     (0.6, ['charging_efficiency', 'ergotropy', 'passive_energy'])
     """
-    passive = np.array([passive_energy(pops, levels) for pops in populations])
+    passive = passive_energies(populations, levels)
     ergo = np.asarray(energy, dtype=float) - passive
     with np.errstate(divide="ignore", invalid="ignore"):
         eff = ergo / stored

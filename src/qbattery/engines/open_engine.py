@@ -237,16 +237,14 @@ class OpenEngine(Engine):
             # of the (S, n) coefficients with the (n, nt) exponentials per derivative
             lam = self.prop.lam
             coef = (rows @ self.prop.R) * (self.prop.Rinv @ v0)[None, :]
-            exps = np.exp(np.outer(lam, times))
-            jet = np.real(
-                np.stack(
-                    [
-                        coef @ np.expm1(np.outer(lam, times)),
-                        (coef * lam) @ exps,
-                        (coef * lam**2) @ exps,
-                    ]
-                )
-            )
+            z = np.outer(lam, times)
+            exps = np.exp(z)
+            # e^z − 1 without cancellation where |z| is small; elsewhere the difference
+            # is exact to rounding (complex expm1 costs twice exp)
+            offset = exps - 1.0
+            near = np.abs(z) < 0.5
+            offset[near] = np.expm1(z[near])
+            jet = np.real(np.stack([coef @ offset, (coef * lam) @ exps, (coef * lam**2) @ exps]))
         else:
             ev = self.prop.apply(times, v0, powers=2, offset=True)[..., 0]  # (3, nt, n)
             jet = np.real(np.swapaxes(ev @ rows.T, 1, 2))  # (3, S, nt)
