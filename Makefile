@@ -18,8 +18,12 @@ demo: $(STAMP)
 	$(BIN)/qbattery reproduce --out results/paper
 	@echo "Figures, data and checks are in results/paper/"
 
+# Two pytest workers on two cores: one BLAS thread each, or OpenBLAS's threads of both
+# workers contend for the cores (a sparse-LU test ran 10x slower in one CI run).
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --durations=15 --doctest-modules tests src/qbattery
+	$(ONE_THREAD) $(BIN)/python -m pytest -q -n 2 --durations=15 --doctest-modules tests src/qbattery
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow tests

@@ -109,8 +109,8 @@ def test_counting_rates_sparse_route_poissonian_emission():
     the Fock cutoff drops < 1e-12)."""
     from qbattery.models.farina import farina_amplitudes
 
-    F, g, kappa, loss, w = 0.25, 0.5, 0.5, 0.3, 1.3
-    bat = qb.models.farina(F, g, kappa, w, battery_loss=loss)
+    F, g, kappa, loss, w = 0.1, 0.5, 0.5, 0.3, 1.3
+    bat = qb.models.farina(F, g, kappa, w, battery_loss=loss, n_max=8)  # d = 81
     eng = qb.engines.OpenEngine(bat)
     assert not eng.small  # the sparse LU route
     alpha, beta = farina_amplitudes(np.array([1e4]), F, g, kappa, loss)[0]

@@ -235,5 +235,5 @@ def test_kbody_decay_per_cell_matches_independent_qubits():
 def test_model_rates_are_checked():
     with pytest.raises(InvalidInputError, match=r"`decay` must be a rate ≥ 0, got -1.0"):
         qb.models.single_qubit(decay=-1)
-    with pytest.raises(InvalidInputError, match=r"N \(open k-body battery\)"):
-        qb.models.kbody(13, 1, decay=0.1)
+    with pytest.raises(InvalidInputError, match=r"N = 13 > 12 cells .* got k = 7; use k ≤ 6"):
+        qb.models.kbody(13, 7, decay=0.1)

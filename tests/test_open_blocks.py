@@ -11,6 +11,8 @@ at vanishing decay the blocks route is the one that matches the closed form).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -118,3 +120,55 @@ def test_auto_chooses_blocks_and_supports_refuses_by_name() -> None:
     custom = qb.Battery(np.diag([-0.5, 0.5]), np.zeros((2, 2)), np.array([1.0, 0.0]), jumps=[sm])
     assert "k-body" in (OpenBlocksEngine.supports(custom) or "")
     assert "open" in (OpenBlocksEngine.supports(qb.models.kbody(8, 8, decay=0.1)) or "")
+
+
+@pytest.mark.parametrize("size", [4, 300])  # a dense grouping matrix / reduceat (> 2^16)
+def test_convolve_against_pairwise_sums(size: int) -> None:
+    """:func:`~qbattery.numerics.sectors.convolve` against a loop over all value pairs
+    with the product rule written out (integer values: the grouping is exact), 1e-12."""
+    from qbattery.numerics.sectors import convolve
+
+    rng = np.random.default_rng(size)
+    va, vb = (np.unique(rng.integers(-size, size, size)).astype(float) for _ in range(2))
+    ja, jb = rng.normal(size=(3, va.size, 2)), rng.normal(size=(3, vb.size, 2))
+    values, jet = convolve(va, ja, vb, jb)
+    expect: dict[float, np.ndarray] = {}
+    for a, x in zip(va, np.moveaxis(ja, 1, 0), strict=True):
+        for b, y in zip(vb, np.moveaxis(jb, 1, 0), strict=True):
+            term = np.array(
+                [
+                    x[0] * y[0],
+                    x[1] * y[0] + x[0] * y[1],
+                    x[2] * y[0] + 2 * x[1] * y[1] + x[0] * y[2],
+                ]
+            )
+            expect[a + b] = expect.get(a + b, 0.0) + term
+    assert values.tolist() == sorted(expect)
+    want = np.stack([expect[v] for v in values], axis=1)
+    np.testing.assert_allclose(jet, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+
+
+def test_many_cells_are_binomial() -> None:
+    """N = 40 parallel cells decaying independently (k = 1, d = 2^40, beyond any full
+    engine): the moments are N times, the fidelity the N-th power of one decaying qubit's
+    (Ω0 → Ω0/N); each observable's sector distribution is Binomial(N, p_t) of the qubit's
+    two-level one, whose Fisher information is N times the qubit's, so θ_t = √N θ_t^(1)
+    and θ_∞ = √N θ_∞^(1) (1e-9: two adaptive quadratures, see the module docstring).
+    The ergotropy (2^40 populations) is NaN with the reason in the notes."""
+    N, t = 40, np.array([0.5, 2.0, 6.0])
+    many = qb.charge(qb.models.kbody(N, 1, decay=0.3), t, progress=False)
+    one = qb.charge(qb.models.single_qubit(Omega0=1 / N, decay=0.3), t, progress=False)
+    assert many.attrs["engine"] == "open-blocks"
+    for name in ("work_mean", "work_var", "power_mean", "power_var"):
+        _close(many[name].values, N * one[name].values)
+    _close(many.fidelity.values, one.fidelity.values**N)
+    for which in ("work", "power"):
+        angle = f"{which}_angle"
+        np.testing.assert_allclose(many[angle], np.sqrt(N) * one[angle], rtol=0, atol=1e-9)
+        inf = f"{angle}_inf"
+        assert abs(many.attrs[inf] - np.sqrt(N) * one.attrs[inf]) <= 1e-9
+    assert np.isnan(many.ergotropy).all()
+    assert np.isnan(many.attrs["steady_ergotropy"])
+    notes = json.loads(many.attrs["notes"])
+    assert notes["ergotropy"].startswith("the ergotropy needs the spectrum of ρ, 1099511627776")
+    assert notes["steady_ergotropy"] == notes["ergotropy"]

@@ -139,13 +139,7 @@ def charge(
         if battery.counted:
             data.update(_open.heat_variables(eng, t))
         if ergotropy:
-            open_eng: Any = eng
-            energy = open_eng.initial_energy() + moments.work.mean
-            data.update(
-                _open.open_ergotropy_variables(
-                    open_eng.energy_levels(), open_eng.populations(t), energy, moments.work.mean
-                )
-            )
+            data.update(_open.ergotropy_over_time(eng, t, moments.work.mean, notes))
         if bounds:
             attrs.update(_open.steady_attributes(eng, notes))
     elif ergotropy:

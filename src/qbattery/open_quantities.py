@@ -32,6 +32,7 @@ from qbattery._dataset import (
     STEADY_ATTRS,
 )
 from qbattery.ergotropy import passive_energies, passive_energy
+from qbattery.errors import EngineError
 from qbattery.moments import OBSERVABLES
 
 __all__ = ["heat_variables", "open_ergotropy_variables", "steady_attributes"]
@@ -108,6 +109,32 @@ def open_ergotropy_variables(
     return {ERGOTROPY: ergo, PASSIVE_ENERGY: passive, CHARGING_EFFICIENCY: eff}
 
 
+def ergotropy_over_time(
+    eng: Any, times: np.ndarray, stored: np.ndarray, notes: dict[str, str]
+) -> dict[str, np.ndarray]:
+    """:func:`open_ergotropy_variables` from an open engine's spectra; NaN with the reason
+    in ``notes`` where the engine cannot form them (:class:`~qbattery.EngineError`).
+
+    Examples
+    --------
+    >>> import numpy as np, qbattery as qb
+    >>> notes = {}
+    >>> eng = qb.engines.OpenBlocksEngine(qb.models.kbody(20, 2, decay=0.1))
+    >>> out = ergotropy_over_time(eng, np.array([1.0]), np.array([0.5]), notes)
+    >>> bool(np.isnan(out["ergotropy"][0])), notes["ergotropy"][:37]
+    (True, 'the ergotropy needs the spectrum of ρ')
+    """
+    energy = eng.initial_energy() + np.asarray(stored, dtype=float)
+    try:
+        levels, populations = eng.energy_levels(), eng.populations(times)
+    except EngineError as err:
+        nan = np.full(np.asarray(times).size, np.nan)
+        for name in (ERGOTROPY, PASSIVE_ENERGY, CHARGING_EFFICIENCY):
+            notes[name] = str(err)
+        return {ERGOTROPY: nan, PASSIVE_ENERGY: nan, CHARGING_EFFICIENCY: nan}
+    return open_ergotropy_variables(levels, populations, energy, stored)
+
+
 def steady_attributes(eng: Any, notes: dict[str, str]) -> dict[str, float]:
     """θ_∞, N_∞ (work and power), stored energy and ergotropy of the steady state.
 
@@ -130,8 +157,11 @@ def steady_attributes(eng: Any, notes: dict[str, str]) -> dict[str, float]:
     """
     names = list(STEADY_ATTRS)
     out: dict[str, float] = dict.fromkeys(names, float("nan"))
+    pops: np.ndarray | EngineError
     try:
         pops = eng.steady_populations()
+    except EngineError as err:
+        pops = err
     except (np.linalg.LinAlgError, RuntimeError) as err:  # singular 𝓛: no unique ρ_ss
         for name in names:
             notes[name] = f"no unique steady state: {err}"
@@ -139,7 +169,10 @@ def steady_attributes(eng: Any, notes: dict[str, str]) -> dict[str, float]:
     work = eng.steady_moments("work")
     energy = eng.initial_energy() + float(work.mean[0])
     out["steady_energy"] = float(work.mean[0])
-    out["steady_ergotropy"] = energy - passive_energy(pops, eng.energy_levels())
+    if isinstance(pops, EngineError):  # the steady state exists, its spectrum is too big
+        notes["steady_ergotropy"] = str(pops)
+    else:
+        out["steady_ergotropy"] = energy - passive_energy(pops, eng.energy_levels())
     for which in OBSERVABLES:
         m = work if which == "work" else eng.steady_moments(which)
         var = statistics.variance(m)

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qbattery._checks import format_dim
 from qbattery._dataset import var_name
 from qbattery.battery import Battery
 from qbattery.engines.base import Engine, Moments, Observable, ObservableMoments
@@ -210,7 +211,9 @@ class OpenBlocksEngine(Engine):
             self.notes[var_name(which, "fisher")] = f"{err}; use engine='open' (small N)"
             return None
 
-    def angle(self, times: np.ndarray, which: Observable) -> np.ndarray | None:
+    def angle(
+        self, times: np.ndarray, which: Observable, *, floor: float = 1e-13
+    ) -> np.ndarray | None:
         """θ_t (Eq. 5), integrated in u = √t as by :meth:`OpenEngine.angle`."""
         times = np.asarray(times, dtype=float)
 
@@ -218,7 +221,7 @@ class OpenBlocksEngine(Engine):
             return 4.0 * self._fisher_terms(np.asarray(u) ** 2, which, scaled=True)
 
         try:
-            return speed_angle(in_u, np.sqrt(times))
+            return speed_angle(in_u, np.sqrt(times), floor=floor)
         except TooManySectors as err:
             self.notes[var_name(which, "fisher")] = f"{err}; use engine='open' (small N)"
             return None
@@ -247,7 +250,11 @@ class OpenBlocksEngine(Engine):
     # ---- spectra for the ergotropy -----------------------------------------------------
     def _check_spectrum(self) -> None:
         if self.dim > SPECTRUM_MAX_DIM:
-            raise RuntimeError(f"the spectrum of ρ has {self.dim} entries (> {SPECTRUM_MAX_DIM})")
+            raise EngineError(
+                f"the ergotropy needs the spectrum of ρ, {format_dim(self.dim)} values "
+                f"(more than {SPECTRUM_MAX_DIM}); it is computed up to N = "
+                f"{SPECTRUM_MAX_DIM.bit_length() - 1} cells"
+            )
 
     def _product(self, factors: list[np.ndarray], combine: Any) -> np.ndarray:
         """Combine per-block arrays (…, d_b) over all blocks by outer ``combine``."""

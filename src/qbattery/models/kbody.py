@@ -9,7 +9,9 @@ import numpy as np
 from qbattery._checks import check_memory
 from qbattery.battery import Battery
 from qbattery.eigenbasis import Eigenbasis
+from qbattery.engines.open_blocks import BLOCK_MAX_CELLS
 from qbattery.ergotropy import uniform_field_spectrum
+from qbattery.errors import InvalidInputError
 from qbattery.models._common import cached_model, check_int, check_real, convention, dissipation
 from qbattery.numerics.kbody import kbody_blocks as block_counts
 from qbattery.operators import PauliSum, ProductState, cell_operator
@@ -32,7 +34,9 @@ TOO_MANY_CELLS_FIX = (
     "use fewer cells; closed forms at any N: qb.analytic.kbody(times, N, k) (no operators)"
 )
 
-#: largest N of a k-body battery with dissipation (the vectorised ρ has 4^N entries)
+#: largest N of an open k-body battery whose blocks exceed ``BLOCK_MAX_CELLS`` cells: it
+#: is run whole by the open engine (the vectorised ρ has 4^N entries); with smaller blocks
+#: the open-blocks engine runs any N
 OPEN_MAX_N = 12
 
 
@@ -107,9 +111,10 @@ def kbody(
         Cell splitting ω0 and charging strength Ω0.
     decay, dephasing : float
         Per-cell dissipation (:doc:`/open`): jumps √γ σ−^(i) towards each cell's ground
-        state (counted, energy ω0 per quantum) and √(γ_φ/2) σ_z^(i). Open k-body
-        batteries are limited to N ≤ ``OPEN_MAX_N`` (12) cells. With both 0 (default)
-        the battery is closed and identical to Eq. (7)'s.
+        state (counted, energy ω0 per quantum) and √(γ_φ/2) σ_z^(i), as lazy Pauli
+        sums. Blocks of k ≤ 6 cells run block by block at any N (engine
+        ``open-blocks``); larger blocks need N ≤ ``OPEN_MAX_N`` (12). With both 0
+        (default) the battery is closed and identical to Eq. (7)'s.
 
     Examples
     --------
@@ -145,12 +150,18 @@ def kbody(
             f"{n_blocks * Omega_k:g}, not Ω0 = {Omega0:g}"
         )
     small = N <= EIGENBASIS_MAX_N and k <= EIGENBASIS_MAX_K and k < N
+    if (decay or dephasing) and N > OPEN_MAX_N and k > BLOCK_MAX_CELLS:
+        raise InvalidInputError(
+            f"an open k-body battery of N = {N} > {OPEN_MAX_N} cells is run block by block, "
+            f"in blocks of at most {BLOCK_MAX_CELLS} cells, got k = {k}; use k ≤ "
+            f"{BLOCK_MAX_CELLS} or N ≤ {OPEN_MAX_N}"
+        )
     jumps, counted, rates = dissipation(
         {
             "decay": (decay, [cell_operator(N, i, "lower") for i in range(N)], omega0),
             "dephasing": (dephasing, [cell_operator(N, i, "z") for i in range(N)], None),
         }
-        if (decay or dephasing) and check_int("N (open k-body battery)", N, 1, OPEN_MAX_N)
+        if decay or dephasing
         else {}
     )
     bases = {"power": power_eigenbasis(N, k, omega0, Omega0)} if small else None

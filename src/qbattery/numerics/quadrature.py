@@ -40,6 +40,7 @@ def speed_angle(
     times: np.ndarray,
     *,
     rtol: float = 1e-12,
+    floor: float = 1e-13,
     max_panels: int = 200_000,
 ) -> np.ndarray:
     r"""θ_t = ∫_0^t √(I_t') / 2 dt' (Eq. 5) at ``times``, adaptively.
@@ -61,6 +62,9 @@ def speed_angle(
         Non-negative, increasing times.
     rtol : float
         Relative accuracy of each panel's integral.
+    floor : float
+        Absolute accuracy of each panel's integral, relative to the running estimate of
+        ∫_0^T √I/2 (the floor that rounding noise in I needs; θ_∞ takes a higher one).
     max_panels : int
         At most this many panels; reaching it raises (the integrand oscillates too fast
         for the window: a shorter window or fewer oscillations).
@@ -94,11 +98,11 @@ def speed_angle(
         width = b - a
         tail = width * (np.abs(coef[:, -1]) + np.abs(coef[:, -2]))
         integ = width / 2 * (vals @ _W)
-        # local: rtol of the panel's own integral; global floor: 1e-13 of the running
+        # local: rtol of the panel's own integral; global floor: 1e-13 (default) of the running
         # ∫_0^T (an integrand with rounding noise, e.g. a Fisher information I_t with
         # p(1 − p) → 0 in its denominator, cannot be refined to rtol locally)
         scale = max(scale, float(np.sum(np.abs(integ)) * T / np.sum(width)))
-        tol = np.maximum(rtol * np.abs(integ) + 1e-15 * width * peak, 1e-13 * scale)
+        tol = np.maximum(rtol * np.abs(integ) + 1e-15 * width * peak, floor * scale)
         ok = (tail <= tol) | (width < 1e-13 * T)
         done_a.append(a[ok])
         done_b.append(b[ok])

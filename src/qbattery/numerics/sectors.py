@@ -20,10 +20,23 @@ import numpy as np
 
 #: sums of eigenvalues closer than this (relative to the largest |value|) are one sector
 SECTOR_RTOL = 1e-9
+#: the largest 0/1 grouping matrix (entries) formed by :func:`convolve`
+_DENSE_GROUPING = 2**16
+_Grouping = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
+_GROUPINGS: dict[tuple[bytes, bytes], _Grouping] = {}
 
 
 class TooManySectors(ValueError):
-    """The distribution of a sum has more distinct values than the caller allows."""
+    """The distribution of a sum has more distinct values than the caller allows.
+
+    Examples
+    --------
+    >>> coin = np.zeros((3, 2, 1)); coin[0] = 0.5
+    >>> convolve(np.array([0.0, 1.0]), coin, np.array([0.0, 2.0]), coin, max_sectors=3)
+    Traceback (most recent call last):
+    ...
+    qbattery.numerics.sectors.TooManySectors: the distribution has 4 distinct values (more than 3)
+    """
 
 
 def group_values(values: np.ndarray, *, rtol: float = SECTOR_RTOL) -> tuple[np.ndarray, np.ndarray]:
@@ -72,24 +85,44 @@ def convolve(
     >>> v.tolist(), j[0, :, 0].tolist()
     ([0.0, 1.0, 2.0], [0.25, 0.5, 0.25])
     """
-    sums = (va[:, None] + vb[None, :]).ravel()
-    order, starts = group_values(sums)
+    values, order, starts, group = _grouping(np.asarray(va, float), np.asarray(vb, float))
     if max_sectors is not None and starts.size > max_sectors:
         raise TooManySectors(
             f"the distribution has {starts.size} distinct values (more than {max_sectors})"
         )
     # p·q and its first two derivatives (product rule), each (Sa·Sb, nt), then summed
-    # into the distinct values by one product with the 0/1 grouping matrix
+    # over each run of equal values in sorted order
     p, dp, ddp = (ja[i][:, None, :] for i in range(3))
     q, dq, ddq = (jb[i][None, :, :] for i in range(3))
     nt = ja.shape[2]
-    prod = np.empty((3, sums.size, nt), dtype=np.result_type(ja, jb))
+    prod = np.empty((3, order.size, nt), dtype=np.result_type(ja, jb))
     prod[0] = (p * q).reshape(-1, nt)
     prod[1] = (dp * q + p * dq).reshape(-1, nt)
     prod[2] = (ddp * q + 2 * dp * dq + p * ddq).reshape(-1, nt)
-    group = np.zeros((starts.size, sums.size))
-    group[np.repeat(np.arange(starts.size), np.diff(np.append(starts, sums.size))), order] = 1.0
-    return sums[order][starts], group @ prod
+    if group is not None:
+        return values, group @ prod
+    return values, np.add.reduceat(prod[:, order, :], starts, axis=1)
+
+
+def _grouping(va: np.ndarray, vb: np.ndarray) -> _Grouping:
+    """The distinct sums of ``va`` and ``vb``, the order and run starts that group the
+    pairs (:func:`group_values`), and the 0/1 grouping matrix while it is small (one BLAS
+    product; else ``None``: reduceat, linear in Sa·Sb). Kept for the next call with the
+    same values (a quadrature calls :func:`convolve` on the same values every round)."""
+    key = (va.tobytes(), vb.tobytes())
+    hit = _GROUPINGS.get(key)
+    if hit is None:
+        sums = (va[:, None] + vb[None, :]).ravel()
+        order, starts = group_values(sums)
+        group = None
+        if starts.size * sums.size <= _DENSE_GROUPING:
+            group = np.zeros((starts.size, sums.size))
+            runs = np.diff(np.append(starts, sums.size))
+            group[np.repeat(np.arange(starts.size), runs), order] = 1.0
+        if len(_GROUPINGS) >= 64:
+            _GROUPINGS.clear()
+        hit = _GROUPINGS[key] = (sums[order][starts], order, starts, group)
+    return hit
 
 
 def convolve_power(

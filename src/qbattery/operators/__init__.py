@@ -23,12 +23,11 @@ from qbattery.operators.apply import Apply as Apply  # the batch-product type, f
 from qbattery.operators.apply import applier, is_lazy
 from qbattery.operators.bits import (
     MAX_MATVEC_QUBITS,
-    cell_operator,
     pauli_string_sparse,
     sum_z,
     x_string_sum,
 )
-from qbattery.operators.pauli_sum import PauliSum
+from qbattery.operators.pauli_sum import PauliSum, cell_operator
 from qbattery.operators.product_state import ProductState
 
 __all__ = [

@@ -115,18 +115,3 @@ def x_string_sum(n: int, blocks: list[list[int]]) -> sp.csr_array:
     for block in blocks:
         total = total + pauli_string_sparse(n, dict.fromkeys(block, "X"))
     return sp.csr_array(total)
-
-
-def cell_operator(N: int, i: int, which: str) -> sp.csr_array:
-    """σ− (``"lower"``, towards the cell's ground state |0⟩) or σ_z/√2 (``"z"``) on cell i.
-
-    Examples
-    --------
-    >>> cell_operator(2, 0, "lower").toarray().real.astype(int).tolist()[0]
-    [0, 0, 1, 0]
-    """
-    local = np.array([[0.0, 1.0], [0.0, 0.0]]) if which == "lower" else np.diag([1.0, -1.0])
-    if which != "lower":
-        local = local / np.sqrt(2)
-    left, right = sp.identity(2**i, format="csr"), sp.identity(2 ** (N - 1 - i), format="csr")
-    return sp.csr_array(sp.kron(sp.kron(left, local), right, format="csr"))

@@ -455,3 +455,19 @@ class PauliSum:
 
         qutip = require("qutip")
         return qutip.Qobj(self.to_sparse(), dims=[[2] * self.n, [2] * self.n])
+
+
+def cell_operator(N: int, i: int, which: str) -> PauliSum:
+    """σ− = (X + iY)/2 (``"lower"``, towards the cell's ground state |0⟩) or σ_z/√2
+    (``"z"``) on cell i of N, as a lazy :class:`PauliSum` (no 2^N matrix is formed).
+
+    Examples
+    --------
+    >>> cell_operator(2, 0, "lower").to_dense().real.astype(int).tolist()[0]
+    [0, 0, 1, 0]
+    >>> cell_operator(1000, 7, "z")
+    PauliSum(n=1000, 1 terms: 0.707107*Z7)
+    """
+    if which == "lower":
+        return PauliSum(N, [(0.5, {i: "X"}), (0.5j, {i: "Y"})])
+    return PauliSum(N, [(1 / np.sqrt(2), {i: "Z"})])
