@@ -157,22 +157,19 @@ def steady_attributes(eng: Any, notes: dict[str, str]) -> dict[str, float]:
     """
     names = list(STEADY_ATTRS)
     out: dict[str, float] = dict.fromkeys(names, float("nan"))
-    pops: np.ndarray | EngineError
     try:
-        pops = eng.steady_populations()
-    except EngineError as err:
-        pops = err
+        work = eng.steady_moments("work")
     except (np.linalg.LinAlgError, RuntimeError) as err:  # singular 𝓛: no unique ρ_ss
         for name in names:
             notes[name] = f"no unique steady state: {err}"
         return out
-    work = eng.steady_moments("work")
     energy = eng.initial_energy() + float(work.mean[0])
     out["steady_energy"] = float(work.mean[0])
-    if isinstance(pops, EngineError):  # the steady state exists, its spectrum is too big
-        notes["steady_ergotropy"] = str(pops)
-    else:
-        out["steady_ergotropy"] = energy - passive_energy(pops, eng.energy_levels())
+    try:
+        passive = passive_energy(eng.steady_populations(), eng.energy_levels())
+        out["steady_ergotropy"] = energy - passive
+    except EngineError as err:  # ρ_ss exists, but its spectrum is too large to form
+        notes["steady_ergotropy"] = str(err)
     for which in OBSERVABLES:
         m = work if which == "work" else eng.steady_moments(which)
         var = statistics.variance(m)
