@@ -13,6 +13,7 @@ import numpy as np
 
 from qbattery import _checks
 from qbattery._optional import require
+from qbattery.numerics.bessel import bessel_j_orders
 from qbattery.operators import PauliSum
 
 #: operators that are not PauliSums are decomposed into Pauli strings up to this d
@@ -135,12 +136,10 @@ def uhlmann_fidelity(G: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def cheb_coefficients(taus: np.ndarray, K: int, c: float, r: float) -> np.ndarray:
     """a_j(τ) = (2 − δ_{j0}) (−i)^j J_j(rτ) e^{−icτ}, shape (len(taus), K + 1), a_K = 0."""
-    from scipy.special import jv
-
     j = np.arange(K)
     taus = np.asarray(taus, dtype=float)
     a = np.zeros((taus.size, K + 1), complex)
-    a[:, :K] = jv(j[None, :], r * taus[:, None]) * ((-1j) ** j)[None, :]
+    a[:, :K] = bessel_j_orders(r * taus, K) * ((-1j) ** j)[None, :]
     a[:, 1:K] *= 2
     return a * np.exp(-1j * c * taus)[:, None]
 
@@ -158,21 +157,21 @@ def h_matrix(K: int, c: float, r: float) -> np.ndarray:
 
 def fisher_in_step(
     M: np.ndarray,
-    K: int,
-    taus: np.ndarray,
+    a: np.ndarray,
     weights: np.ndarray,
     c: float,
     r: float,
     *,
     floor: float,
 ) -> np.ndarray:
-    """Fisher information (Eq. B5) at offsets ``taus`` of one step from its Gram matrices.
+    """Fisher information (Eq. B5) at offsets τ of one step from its Gram matrices.
 
     ``M`` (r_kets, nsec, K + 1, K + 1) holds V†Π_iV for the step's Chebyshev basis V of
-    each ket. With ψ = V a(τ) and Hψ = V B a(τ): p_i = a†M_i a, dp_i/dt = 2 Im a†M_i Ba,
-    and where p_i ≤ ``floor`` the term's limit 4 (Ba)†M_i(Ba) (weighted over kets).
+    each ket; ``a`` (n, K + 1) = :func:`cheb_coefficients` at the n offsets. With
+    ψ = V a(τ) and Hψ = V B a(τ): p_i = a†M_i a, dp_i/dt = 2 Im a†M_i Ba, and where
+    p_i ≤ ``floor`` the term's limit 4 (Ba)†M_i(Ba) (weighted over kets).
     """
-    a = cheb_coefficients(taus, K, c, r)
+    K = a.shape[1] - 1
     h = a @ h_matrix(K, c, r).T  # (n, K + 1)
     J = K + 1
     Ma = (M.reshape(-1, J) @ a.T).reshape(*M.shape[:3], -1)  # (r, nsec, J, n)
