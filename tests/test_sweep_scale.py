@@ -135,6 +135,51 @@ def test_chunk_interrupted_midway_keeps_finished_points(
     xr.testing.assert_identical(report.dataset, qb.sweep(MODEL, GRID, TIMES, client="serial"))
 
 
+def test_store_with_per_point_status_chunks_resumes(
+    tmp_path: Path, task_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store of qbattery 0.1 (one ``status`` chunk per point) is resumed as it is."""
+    store = tmp_path / "old.zarr"
+    monkeypatch.setenv("QB_SWEEP_STOP_AFTER", "4")
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(MODEL, GRID, TIMES, store=store, client="serial", chunk_points=3)
+    group = zarr.open_group(str(store), mode="r+")
+    old = group["status"]
+    values, attrs, names = old[...], dict(old.attrs), old.metadata.dimension_names
+    group.create_array(  # the 0.1 layout: the same status, one chunk per point
+        "status", shape=old.shape, dtype=old.dtype, chunks=(1,) * old.ndim,
+        fill_value=old.fill_value, attributes=attrs, dimension_names=names, overwrite=True,
+    )[...] = values  # fmt: skip
+    assert zarr.open_array(str(store / "status"), mode="r").chunks == (1, 1)
+    monkeypatch.delenv("QB_SWEEP_STOP_AFTER")
+    report = run_sweep(MODEL, GRID, TIMES, store=store, client="serial")
+    assert report.computed == 5
+    assert report.stored_before == 4
+    assert zarr.open_array(str(store / "status"), mode="r").chunks == (1, 1)
+    xr.testing.assert_identical(report.dataset, qb.sweep(MODEL, GRID, TIMES, client="serial"))
+
+
+def test_final_dataset_from_memory_equals_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Dataset a new store's writer keeps in memory is the one read back from disk
+    (with an invalid point: k = 3 > N = 2), and a writer without the copy reads."""
+    from qbattery.sweep import store as store_module
+
+    report = run_sweep("kbody", GRID, TIMES, store=tmp_path / "m.zarr", client="serial")
+    assert int((report.dataset.status == 2).sum()) == 1
+    xr.testing.assert_identical(report.dataset, qb.open_sweep(tmp_path / "m.zarr"))
+    monkeypatch.setattr(store_module, "MIRROR_MEMORY_FRACTION", 0.0)
+    again = run_sweep("kbody", GRID, TIMES, store=tmp_path / "r.zarr", client="serial")
+    xr.testing.assert_identical(again.dataset, report.dataset)
+
+
+def test_new_stores_chunk_status_in_blocks(tmp_path: Path) -> None:
+    run_sweep("kbody", GRID, TIMES, store=tmp_path / "n.zarr", client="serial", chunk_points=3)
+    status = zarr.open_array(str(tmp_path / "n.zarr" / "status"), mode="r")
+    assert status.chunks == _block(tmp_path / "n.zarr") == (1, 3)
+
+
 def _driver(store: Path, grid: dict, **kw: object) -> str:
     return textwrap.dedent(
         f"""

@@ -14,8 +14,9 @@ With ``store=PATH`` every finished point is written to a Zarr store as it arrive
 2. each finished task is one region write per variable of its block; the data arrays
    are chunked in the same blocks, so no two writes share a chunk (Zarr writes each
    chunk file atomically);
-3. then the points' *completion records* (their ``status``, one chunk per point) are
-   written; a point whose status is still ``pending`` is computed again on the next run.
+3. then the points' *completion records* (their ``status``, chunked in the same blocks)
+   are written; a point whose status is still ``pending`` is computed again on the next
+   run.
 
 A store has one writer at a time: a lock file holding host and PID (:mod:`.lock`).
 

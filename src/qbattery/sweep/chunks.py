@@ -3,8 +3,8 @@
 A *block* is a hyper-rectangle of grid points, cut from the last grid axis first. It is
 both one task (one call of :func:`~qbattery.sweep.worker.evaluate_chunk`) and one chunk
 of every data variable of the store, so a finished task is one region write per
-variable and no two tasks share a chunk. The ``status`` variable (the completion
-record) keeps one chunk per point, written after the data.
+variable and no two tasks share a chunk. The ``status`` variable (the points'
+completion records) is chunked alike and written after the data.
 """
 
 from __future__ import annotations

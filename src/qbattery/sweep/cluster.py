@@ -104,11 +104,17 @@ def connect(
             thing.close()
 
 
-def probe(cl: Client, spec: SweepSpec, points: list[tuple[int, ...]]) -> list[PointResult]:
-    """Compute a few points as one task (each timed by the worker): sizes the chunks."""
-    future = submit_chunk(cl, spec, points, key=f"qbattery-probe-{os.getpid()}-{id(spec)}")
-    results: list[PointResult] = future.result()
-    return results
+def probe(
+    cl: Client, spec: SweepSpec, points: list[tuple[int, ...]], workers: int
+) -> list[PointResult]:
+    """Compute the first points in ``workers`` tasks of two (each point timed by its
+    worker, the second one warm): sizes the chunks while every worker is busy."""
+    tag = f"{os.getpid()}-{id(spec)}"
+    futures = [
+        submit_chunk(cl, spec, points[i : i + 2], key=f"qbattery-probe-{i}-{tag}")
+        for i in range(0, min(len(points), 2 * max(1, workers)), 2)
+    ]
+    return [result for future in futures for result in future.result()]
 
 
 def submit_chunk(cl: Client, spec: SweepSpec, points: list[tuple[int, ...]], key: str) -> Any:
@@ -131,11 +137,14 @@ def run_distributed(
     spec: SweepSpec,
     tasks: list[tuple[tuple[slice, ...], list[tuple[int, ...]]]],
     record: Callable[[tuple[slice, ...], list[PointResult]], None],
+    submitted: Callable[[], None] | None = None,
 ) -> None:
     """Submit one task per block and record each as it completes.
 
-    A block whose workers died repeatedly (``KilledWorker``) is split into one task
-    per point, so only the point that kills workers is recorded as failed.
+    ``submitted`` runs once every task is submitted, while the workers compute (the
+    driver creates the store then). A block whose workers died repeatedly
+    (``KilledWorker``) is split into one task per point, so only the point that kills
+    workers is recorded as failed.
     """
     distributed = require("distributed")
     tag = f"{os.getpid()}-{id(spec)}"
@@ -148,6 +157,8 @@ def run_distributed(
         return future
 
     queue = distributed.as_completed([submit(region, points) for region, points in tasks])
+    if submitted is not None:
+        submitted()
     for future in queue:
         region, points = futures.pop(future)
         if future.status == "finished":

@@ -86,26 +86,20 @@ class SweepRun:
     def _open(self, seconds: float | None, workers: int) -> None:
         """Open the store (sized from ``seconds`` per point) if it is not open yet."""
         if self.writer is None:
-            points = self.chunk_points or (
-                points_per_task(seconds, len(self.todo), workers) if seconds else 1
-            )
             assert self.store is not None
-            self.writer = ZarrWriter(self.spec, self.store, block=self._block(points, workers))
+            self.writer = ZarrWriter(self.spec, self.store, block=self._block(seconds, workers))
 
-    def _block(self, points: int, workers: int) -> tuple[int, ...]:
+    def _block(self, seconds: float | None, workers: int) -> tuple[int, ...]:
+        """The block of a task: an existing store's, as asked, or sized from ``seconds``."""
+        if isinstance(self.writer, ZarrWriter):
+            return self.writer.block
         if self.chunk_points is not None:  # as asked
-            return block_shape(self.spec.shape, points)
+            return block_shape(self.spec.shape, self.chunk_points)
+        points = points_per_task(seconds, len(self.todo), workers) if seconds else 1
         return balanced_block(self.spec.shape, points, workers)
 
     def _tasks(self, seconds: float | None, workers: int) -> list[Any]:
-        assert self.writer is not None
-        if isinstance(self.writer, ZarrWriter):
-            block = self.writer.block
-        else:
-            points = self.chunk_points or (
-                points_per_task(seconds, len(self.todo), workers) if seconds else 1
-            )
-            block = self._block(points, workers)
+        block = self._block(seconds, workers)
         tasks = []
         for region in blocks(self.spec.shape, block):
             points_in = [idx for idx in block_indices(region) if self.mask[idx]]
@@ -170,13 +164,28 @@ class SweepRun:
             n_workers = len(cl.nthreads()) or (
                 cluster.workers_expected() if cluster is not None else 1
             )
+            firsts: list[PointResult] = []
             if seconds is None and self.chunk_points is None and self.mask.any():
-                firsts = probe(cl, self.spec, [i for i in self.todo if self.mask[i]][:2])
+                todo = [i for i in self.todo if self.mask[i]]
+                firsts = probe(cl, self.spec, todo[: 2 * n_workers], n_workers)
                 seconds = _warm_seconds(firsts)
+                for result in firsts:  # not in any task; recorded once the store is open
+                    self.mask[result.index] = False
+
+            def open_and_record_firsts() -> None:
+                # while the workers compute the first tasks: create the store (a new
+                # one is sized from ``seconds``), then record the probe's points
                 self._open(seconds, n_workers)
-                self.record(None, firsts)
-            self._open(seconds, n_workers)
-            run_distributed(cl, self.spec, self._tasks(seconds, n_workers), self.record)
+                if firsts:
+                    self.record(None, firsts)
+
+            run_distributed(
+                cl,
+                self.spec,
+                self._tasks(seconds, n_workers),
+                self.record,
+                submitted=open_and_record_firsts,
+            )
         return n_workers
 
 

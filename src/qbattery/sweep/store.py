@@ -4,13 +4,15 @@ Layout of a store (format 1): every variable of :data:`SWEEP_VARIABLES` on
 ``(*grid, "time")`` and the ``engine``, ``notes`` and ``error`` strings on the grid,
 chunked in *blocks* of grid points (one task each, :mod:`.chunks`; stores written
 before chunked tasks have one point per block); the int8 ``status`` (0 pending, 1 done,
-2 invalid, 3 failed) on the grid with one chunk per point (the completion records);
+2 invalid, 3 failed) on the grid, the completion records, in the same blocks (stores
+written before 0.2 have one status chunk per point; both are read and written alike);
 the grid and ``time`` coordinates; the sweep's record (model,
 grid, params, times, engine, bounds) in the attribute ``qbattery_sweep``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from qbattery._checks import available_memory
 from qbattery._dataset import (
     ENGINE,
     ERROR,
@@ -48,6 +51,9 @@ from qbattery.sweep.spec import (
     SweepSpec,
 )
 
+#: a new store's results are also kept in memory (for the final Dataset) when they need
+#: less than this fraction of the available memory
+MIRROR_MEMORY_FRACTION = 0.1
 #: the per-point string variables (engine, notes, error), in the order they are stored
 POINT_STRINGS: tuple[str, ...] = (ENGINE, NOTES, ERROR)
 
@@ -93,6 +99,14 @@ class PointResult:
     seconds: float = 0.0
 
 
+def _zarr_sync(coro: Any) -> Any:
+    """Run a coroutine of Zarr's asynchronous arrays on Zarr's own event loop (the loop
+    its synchronous API uses; ``zarr.core.sync.sync``)."""
+    from zarr.core.sync import sync
+
+    return sync(coro)
+
+
 def _template(spec: SweepSpec, *, lazy: bool, block: tuple[int, ...] | None = None) -> xr.Dataset:
     """The sweep's Dataset with no results: NaN data, every status pending."""
     dims = spec.dims
@@ -127,7 +141,7 @@ def _template(spec: SweepSpec, *, lazy: bool, block: tuple[int, ...] | None = No
         )
     data[STATUS] = xr.Variable(
         dims,
-        full(shape, PENDING, np.int8, point_chunks),
+        full(shape, PENDING, np.int8, block_chunks),
         attrs={
             "long_name": SWEEP_POINT_VARIABLES[STATUS],
             "flag_values": [PENDING, DONE, INVALID, FAILED],
@@ -210,12 +224,18 @@ class ZarrWriter:
         self.spec = spec
         self.path = Path(path)
         self._open: dict[str, Any] | None = None
+        #: what this writer wrote, kept in memory when it created the store (the final
+        #: Dataset then needs no read back); None for a store that existed before
+        self._mirror: MemoryWriter | None = None
         self.block: tuple[int, ...] = block or (1,) * len(spec.dims)
         if self.path.exists():
             self._check_existing()
             self.block = tuple(self._arrays()[SWEEP_VARIABLES[0]].chunks[:-1])
         else:
             self._create()
+            nbytes = spec.size * (len(SWEEP_VARIABLES) * spec.times.size * 8 + 64)
+            if nbytes < MIRROR_MEMORY_FRACTION * available_memory():
+                self._mirror = MemoryWriter(spec)
 
     def _create(self) -> None:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
@@ -257,58 +277,92 @@ class ZarrWriter:
         return np.asarray(zarr.open_array(str(self.path / STATUS), mode="r")[...])
 
     def write(self, result: PointResult) -> None:
-        """Write one point: its chunk of every variable, then its completion record.
+        """Write one point: its values in every variable, then its completion record.
 
-        Straight to the Zarr arrays of the group opened once (an xarray ``region=``
-        write per point costs 60 ms of driver CPU, this 20 ms). Only the store's single
-        writer (the driver, holding its lock) writes, so a point sharing its block's
-        chunk with others is safe.
+        Straight to the Zarr arrays of the group opened once, all variables at once (an
+        xarray ``region=`` write per point costs 60 ms of driver CPU). Only the store's
+        single writer (the driver, holding its lock) writes, so a point sharing its
+        block's chunk with others is safe.
         """
-        arrays = self._arrays()
-        idx = result.index
-        if result.values is not None:
-            for name, row in zip(SWEEP_VARIABLES, result.values, strict=True):
-                arrays[name][idx] = row
-        else:
-            for name in SWEEP_VARIABLES:
-                arrays[name][idx] = np.nan
+        region = tuple(slice(i, i + 1) for i in result.index)
+        one = (1,) * len(region)
+        nt = self.spec.times.size
+        blocks: dict[str, np.ndarray] = {}
+        for k, name in enumerate(SWEEP_VARIABLES):
+            row = np.full(nt, np.nan) if result.values is None else result.values[k]
+            blocks[name] = np.asarray(row, dtype=float).reshape(*one, nt)
         for name in POINT_STRINGS:
-            arrays[name][idx] = getattr(result, name)
+            blocks[name] = np.full(one, getattr(result, name), dtype=object)
+        self._write(region, blocks)
         # the completion record, written only after the data are on disk
-        arrays[STATUS][idx] = result.status
+        self._write(region, {STATUS: np.full(one, result.status, np.int8)})
+        self._mirror_write(result)
 
     def write_block(self, region: tuple[slice, ...], results: list[PointResult]) -> None:
-        """Write a finished task: one region write per variable, then the completion
-        records of its points (one chunk each).
+        """Write a finished task: one region write per variable, all at once, then the
+        completion records of its points.
 
         ``region`` is one block of the store (:attr:`block`); points of the block not in
-        ``results`` (done before) keep their stored values.
+        ``results`` (done before) keep their stored values. The region writes of all
+        variables run concurrently on Zarr's event loop (one round trip instead of one
+        per variable: 17 → 8 ms of driver CPU per block of 15 points, measured).
         """
-        arrays = self._arrays()
         offsets = tuple(s.start for s in region)
         local = [tuple(i - o for i, o in zip(r.index, offsets, strict=True)) for r in results]
         shape = tuple(s.stop - s.start for s in region)
         whole = len(results) == math.prod(shape)
         names = [*SWEEP_VARIABLES, *POINT_STRINGS]
+        stored = None if whole else self._read(region, [*names, STATUS])
+        blocks: dict[str, np.ndarray] = {}
         for k, name in enumerate(names):
-            block = None if whole else np.asarray(arrays[name][region])
             if k < len(SWEEP_VARIABLES):
-                if block is None:
-                    block = np.full((*shape, self.spec.times.size), np.nan)
+                block = np.full((*shape, self.spec.times.size), np.nan)
                 for at, result in zip(local, results, strict=True):
                     block[at] = np.nan if result.values is None else result.values[k]
             else:
-                if block is None:
-                    block = np.full(shape, "", dtype=object)
-                block = block.astype(object)
+                block = np.full(shape, "", dtype=object)
                 for at, result in zip(local, results, strict=True):
                     block[at] = getattr(result, name)
-            arrays[name][region] = block
-        status = np.asarray(arrays[STATUS][region])
+            if stored is not None:  # keep the block's other points as stored
+                mine = np.zeros(shape, bool)
+                for at in local:
+                    mine[at] = True
+                block = np.where(
+                    mine.reshape(mine.shape + (1,) * (block.ndim - mine.ndim)),
+                    block,
+                    stored[name].astype(block.dtype),
+                )
+            blocks[name] = block
+        status = np.full(shape, PENDING, np.int8) if stored is None else stored[STATUS].copy()
         for at, result in zip(local, results, strict=True):
             status[at] = result.status
+        self._write(region, blocks)
         # the completion records, written only after the data are on disk
-        arrays[STATUS][region] = status
+        self._write(region, {STATUS: status})
+        for result in results:
+            self._mirror_write(result)
+
+    def _mirror_write(self, result: PointResult) -> None:
+        if self._mirror is not None:
+            self._mirror.write(result)
+
+    def _write(self, region: tuple[slice, ...], blocks: Mapping[str, np.ndarray]) -> None:
+        """Region writes of several variables, concurrently on Zarr's event loop."""
+        arrays = self._async_arrays()
+
+        async def write_all() -> None:
+            await asyncio.gather(*(arrays[n].setitem(region, b) for n, b in blocks.items()))
+
+        _zarr_sync(write_all())
+
+    def _read(self, region: tuple[slice, ...], names: list[str]) -> dict[str, np.ndarray]:
+        """Region reads of several variables, concurrently."""
+        arrays = self._async_arrays()
+
+        async def read_all() -> list[Any]:
+            return list(await asyncio.gather(*(arrays[n].getitem(region) for n in names)))
+
+        return {n: np.asarray(v) for n, v in zip(names, _zarr_sync(read_all()), strict=True)}
 
     def _arrays(self) -> dict[str, Any]:
         if self._open is None:
@@ -318,7 +372,15 @@ class ZarrWriter:
             self._open = {name: group[name] for name in names}
         return self._open
 
+    def _async_arrays(self) -> dict[str, Any]:
+        """The arrays as ``zarr.AsyncArray`` (``Array.async_array``) for concurrent writes."""
+        return {name: array.async_array for name, array in self._arrays().items()}
+
     def dataset(self) -> xr.Dataset:
+        """The store's Dataset: from the copy in memory when this writer created the
+        store and wrote every point of it (identical; no read back), else read."""
+        if self._mirror is not None and not np.any(self._mirror.status() == PENDING):
+            return self._mirror.dataset()
         # chunks=None: whole arrays through zarr (concurrent reads), not a dask task per
         # chunk (one chunk per point: 5x slower for a few hundred points)
         with xr.open_zarr(self.path, consolidated=False, chunks=None) as ds:
