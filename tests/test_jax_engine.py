@@ -166,12 +166,33 @@ def test_gpu_smoke():  # pragma: no cover - needs a GPU
         (2**8, True, True, ("dense", "krylov", "jax"), "dense"),
         (2**16, True, False, ("dense", "krylov", "jax"), "krylov"),
         (2**16, True, True, ("dense", "krylov"), "krylov"),  # jax not installed
+        (2**16, True, "cpu", ("dense", "krylov", "jax"), "jax"),  # CPU, compact Paulis
+        (2**14, True, "cpu", ("dense", "krylov", "jax"), "krylov"),  # below 2^15 on CPU
+        (2**16, False, "cpu", ("dense", "jax"), "dense"),  # mixed: dense
     ],
 )
 def test_choose_engine_table(dim, pure, gpu, names, expected):
     from qbattery.engines import choose_engine
 
-    name, reason = choose_engine(dim, pure, {}, 201, 2**40, available=names, gpu=gpu)
+    name, reason = choose_engine(
+        dim, pure, {}, 201, 2**40, available=names, gpu=gpu is True, jax_cpu=gpu == "cpu"
+    )
     assert name == expected, reason
     if name == "jax":
-        assert "GPU" in reason
+        assert ("GPU" if gpu is True else "measured faster than Krylov") in reason
+
+
+def test_jax_cpu_suits_compact_pauli_structures() -> None:
+    from qbattery.engines import JAX_CPU_MAX_FLIPS_PER_QUBIT, jax_cpu_suits
+
+    assert jax_cpu_suits(qb.models.ising(8, 2, variant="tfim"))
+    assert not jax_cpu_suits(qb.models.heisenberg(3))  # a matrix
+    n = 6  # every pair and triple of X flips: more patterns than the limit allows
+    terms = [(1.0, {i: "X", j: "X"}) for i in range(n) for j in range(i + 1, n)]
+    terms += [(1.0, {i: "X", j: "X", k: "X"}) for i in range(n) for j in range(i + 1, n)
+              for k in range(j + 1, n)]  # fmt: skip
+    assert len(terms) > JAX_CPU_MAX_FLIPS_PER_QUBIT * n
+    ham = PauliSum.from_terms(terms, n=n)
+    h0 = PauliSum.from_terms([(1.0, {i: "Z"}) for i in range(n)], n=n)
+    assert not jax_cpu_suits(qb.Battery(h0, ham, np.eye(2**n)[0]))
+    assert jax_cpu_suits(qb.Battery(h0, PauliSum.from_terms(terms[:4], n=n), np.eye(2**n)[0]))

@@ -61,8 +61,38 @@ DENSE_MAX_DIM = 1024
 DENSE_MIXED_MAX_DIM = 8192
 #: with a GPU visible, the jax engine is chosen from this dimension on (issue 13)
 JAX_GPU_MIN_DIM = 2**12
-#: on CPU only, from this dimension on (None: never; benchmarks/jax_cpu.py decides)
-JAX_CPU_MIN_DIM: int | None = None
+#: on CPU only, from this dimension on, for a compact Pauli structure (below): measured
+#: with benchmarks/jax_cpu.py on 2 cores, ising(N, 2, "tfim"), the jax engine's first
+#: call (JAX start-up and compilation included) against the Krylov engine: 7.6 s vs 7.6 s
+#: at d = 2^14, 13 s vs 24 s at 2^16, 47 s vs 108 s at 2^18
+JAX_CPU_MIN_DIM: int | None = 2**15
+#: compact: H has at most this many distinct bit-flip patterns per qubit (the fused
+#: kernel gathers once per pattern; the TFIM and XXZ chains have one)
+JAX_CPU_MAX_FLIPS_PER_QUBIT = 4
+
+
+def jax_cpu_suits(battery: Battery) -> bool:
+    """Whether ``battery``'s H is a :class:`~qbattery.PauliSum` with a compact flip structure
+    (at most :data:`JAX_CPU_MAX_FLIPS_PER_QUBIT` × n distinct bit-flip patterns).
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> jax_cpu_suits(qb.models.ising(6, 2, variant="tfim"))
+    True
+    >>> jax_cpu_suits(qb.models.heisenberg(3))  # a matrix, not a PauliSum
+    False
+    """
+    from qbattery.operators import PauliSum
+
+    H = battery.H
+    if not isinstance(H, PauliSum):
+        return False
+    flips = {
+        frozenset(site for site, letter in ops.items() if letter in "XY") for _, ops in H.to_list()
+    }
+    n = max(1, int(battery.dim).bit_length() - 1)
+    return len(flips - {frozenset()}) <= JAX_CPU_MAX_FLIPS_PER_QUBIT * n
 
 
 def krylov_bytes(dim: int) -> int:
@@ -83,6 +113,7 @@ def choose_engine(
     available: tuple[str, ...] | None = None,
     gpu: bool = False,
     is_open: bool = False,
+    jax_cpu: bool = False,
 ) -> tuple[str, str]:
     """Pick the fastest exact engine; return ``(name, reason)``.
 
@@ -91,10 +122,13 @@ def choose_engine(
     with per-cell dissipation, else ``open``), the number of
     times and the free memory (bytes); ``available`` (default: every registered engine)
     lists the engines that can run the battery (:func:`resolve` passes those whose
-    ``supports`` accepts it). The order of preference:
+    ``supports`` accepts it); ``gpu``: a GPU is visible to JAX; ``jax_cpu``: the battery
+    suits the jax engine on CPU (:func:`jax_cpu_suits`). The order of preference:
 
     1. ``structured`` for the models it solves exactly (k-body; Ising in the paper's
        reading): independent of the dimension;
+    1a. ``jax`` for a pure state from :data:`JAX_GPU_MIN_DIM` with a GPU visible, or from
+       :data:`JAX_CPU_MIN_DIM` on CPU when ``jax_cpu``, if its memory estimate fits;
     2. ``dense`` for a pure state up to :data:`DENSE_MAX_DIM`, for a mixed state up to
        :data:`DENSE_MIXED_MAX_DIM`, if it fits in ``free_mem``;
     3. ``krylov`` for a pure state if its basis fits;
@@ -131,7 +165,7 @@ def choose_engine(
     krylov_mem = krylov_bytes(dim)
     dense_ok = "dense" in names
     limit = DENSE_MAX_DIM if is_pure else DENSE_MIXED_MAX_DIM
-    jax_min = JAX_GPU_MIN_DIM if gpu else JAX_CPU_MIN_DIM
+    jax_min = JAX_GPU_MIN_DIM if gpu else (JAX_CPU_MIN_DIM if jax_cpu else None)
     if "jax" in names and jax_min is not None and dim >= jax_min and is_pure:
         where = "a GPU is visible" if gpu else "CPU, measured faster than Krylov"
         if JaxEngine.memory_estimate_dim(dim, is_pure) <= free_mem:
@@ -190,6 +224,7 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
             available=able,
             gpu="jax" in able and gpu_visible(),
             is_open=battery.is_open,
+            jax_cpu="jax" in able and jax_cpu_suits(battery),
         )
     else:
         if engine not in REGISTRY:
