@@ -5,6 +5,8 @@ by ``$QB_SWEEP_LOG`` on every call (one line per task, to count tasks across
 processes), sleeps ``$QB_SWEEP_SLEEP`` seconds (to leave time to interrupt a sweep),
 raises ``KeyboardInterrupt`` once ``$QB_SWEEP_STOP_AFTER`` calls were logged (an
 in-process Ctrl-C) and raises ``RuntimeError`` for ``k == $QB_SWEEP_FAIL_K``.
+``counting_tfim`` is the transverse-field Ising chain (PauliSums, for the jax engine)
+that logs and sleeps alike (its line is ``N round(1000 Ω) pid``).
 """
 
 from __future__ import annotations
@@ -39,3 +41,14 @@ def counting_kbody(N: int, k: int, omega0: float = 1.0, Omega0: float = 1.0) -> 
     if int(os.environ.get("QB_SWEEP_FAIL_K", "0")) == k:
         raise RuntimeError(f"deliberate failure at k = {k}")
     return qb.models.kbody(N, k, omega0, Omega0)
+
+
+def counting_tfim(Omega: float, omega0: float = 2.0, N: int = 6) -> Battery:
+    """``qb.models.ising(N, 2, omega0, Omega, variant="tfim", normalize=False)`` that logs
+    and sleeps on request (see module)."""
+    log = os.environ.get("QB_SWEEP_LOG")
+    if log:
+        with open(log, "a", encoding="ascii") as fh:
+            fh.write(f"{N} {round(1000 * Omega)} {os.getpid()}\n")
+    time.sleep(float(os.environ.get("QB_SWEEP_SLEEP", "0")))
+    return qb.models.ising(N, 2, omega0, Omega, variant="tfim", normalize=False)

@@ -33,6 +33,27 @@ def prepared_engine(battery: Battery, cls: type[Engine]) -> Engine:
     return per_battery[cls.name]
 
 
+def cache_engine(battery: Battery, engine: Engine) -> None:
+    """Make ``engine`` the prepared engine of ``battery`` (one primed by a batch, say).
+
+    ``qb.charge(battery, ..., engine=engine.name)`` then uses it, as it would use the
+    engine it prepared itself; the battery's other prepared engines are dropped.
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> from qbattery.engines import DenseEngine
+    >>> bat = qb.models.heisenberg(3)
+    >>> eng = DenseEngine(bat)
+    >>> cache_engine(bat, eng)
+    >>> prepared_engine(bat, DenseEngine) is eng
+    True
+    """
+    per_battery = ENGINE_CACHE.setdefault(battery, {})
+    per_battery.clear()
+    per_battery[engine.name] = engine
+
+
 def clear_engine_cache(battery: Battery | None = None) -> None:
     """Drop the prepared engines of ``battery``, or of every battery (default).
 
@@ -54,4 +75,4 @@ def clear_engine_cache(battery: Battery | None = None) -> None:
         ENGINE_CACHE.pop(battery, None)
 
 
-__all__ = ["ENGINE_CACHE", "clear_engine_cache", "prepared_engine"]
+__all__ = ["ENGINE_CACHE", "cache_engine", "clear_engine_cache", "prepared_engine"]

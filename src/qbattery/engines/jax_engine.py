@@ -31,17 +31,18 @@ import numpy as np
 from qbattery import _checks
 from qbattery._optional import require
 from qbattery.battery import Battery, to_dense
-from qbattery.engines.base import OBSERVABLES, Engine, Moments, Observable, ObservableMoments
-from qbattery.engines.dense import DEGENERACY_RTOL, eigenspaces
+from qbattery.engines.base import OBSERVABLES, Engine, Moments, Observable
 from qbattery.engines.jax_host import (
     MATRIX_MAX_DIM,
+    ScanPlan,
     cheb_coefficients,
     device_free_memory,
     fisher_in_step,
     gpu_visible,
     host_grams,
+    moments_from_scan,
+    sector_info,
     step_grid,
-    uhlmann_fidelity,
 )
 from qbattery.engines.jax_host import (
     is_pauli as _is_pauli,
@@ -143,6 +144,7 @@ class JaxEngine(Engine):
         self._steps: list[tuple[float, float]] = []  # (start, length) of covered steps
         self._grams: dict[str, list[np.ndarray]] = {w: [] for w in OBSERVABLES}
         self._tail: Any = None
+        self._primed: tuple[np.ndarray, dict[str, Any]] | None = None
         self._start_kets()
 
     # ---- set-up -----------------------------------------------------------------------
@@ -215,44 +217,14 @@ class JaxEngine(Engine):
         self._dev["Ht"] = ((diag - self.center) / self.radius, coef / self.radius)
 
     def _sector_info(self, which: Observable) -> Any:
-        """How the eigenspaces of O0 are handled: sorted diagonal, host transform, or None."""
-        spec = self._spec[which]
-        basis = self.battery.eigenbases.get(which)
-        op = self.battery.H0 if which == "work" else self.battery.P0
-        transform: Any
-        Qh: Any = None  # Q† (matrix) or a tuple of the factors' q_i† (factors)
-        if basis is not None:
-            values, transform = basis.values, basis.coefficients
-        elif spec.is_diagonal:
-            values = np.real(op.diagonal() if _is_pauli(op) else np.diagonal(to_dense(op)))
-            transform = None
-        elif self.d <= EIG_MAX_DIM:
-            values, Q = np.linalg.eigh(to_dense(op))
-            Qh = np.ascontiguousarray(Q.conj().T)
-            transform = Qh.__matmul__
-        else:
-            name = "W0 = H0" if which == "work" else "P0"
-            self.notes[f"{which}_fisher"] = (
-                f"the jax engine needs the eigenspaces of {name}: it is not diagonal in the "
-                f"computational basis and dimension {self.d} > {EIG_MAX_DIM} is too large to "
-                f"diagonalise it; pass its eigenbasis as Battery(..., eigenbases="
-                f"{{{which!r}: qbattery.Eigenbasis(...)}})"
-            )
-            return None
-        order = np.argsort(values, kind="stable")
-        starts = eigenspaces(np.asarray(values)[order], rtol=DEGENERACY_RTOL)
-        bounds = tuple(int(b) for b in np.append(starts, self.d))
-        few = len(bounds) - 1 <= MAX_DEVICE_SECTORS
-        factors = None if basis is None else basis.factors
-        if transform is None or basis is None:  # diagonal, or Q† as a matrix (small d)
-            kind = ("sorted" if transform is None else "matrix") if few else "host"
-        elif few and factors is not None:
-            kind = "factors"  # a product basis: Q† factor by factor on the device
-            Qh = tuple(np.ascontiguousarray(np.conj(Q).T) for _, Q in factors)
-        else:
-            kind = "host"
-        return {"order": order, "bounds": bounds, "transform": transform, "kind": kind,
-                "Qh": Qh}  # fmt: skip
+        """How the eigenspaces of O0 are handled (``jax_host.sector_info``)."""
+        info, note = sector_info(
+            self.battery, which, self._spec[which].is_diagonal, self.d,
+            eig_max_dim=EIG_MAX_DIM, max_sectors=MAX_DEVICE_SECTORS,
+        )  # fmt: skip
+        if note is not None:
+            self.notes[f"{which}_fisher"] = note
+        return info
 
     def _start_kets(self) -> None:
         jk = self._jk
@@ -281,47 +253,70 @@ class JaxEngine(Engine):
                 self._var0[which] = float(w @ sq)  # Σ_k λ_k ‖(O0 − ⟨O0⟩)ψ_k‖²
 
     # ---- propagation --------------------------------------------------------------------
-    def _grid(self, t_start: float, ends: np.ndarray) -> list[tuple[float, float, list[float]]]:
-        steps, self._targets = step_grid(t_start, ends, self.max_step_phase / self.radius)
-        return steps
+    def plan(
+        self,
+        t_start: float,
+        ends: np.ndarray,
+        *,
+        dmax: float | None = None,
+        radius: float | None = None,
+    ) -> ScanPlan:
+        """Steps from ``t_start`` through ``ends``: at most ``dmax`` long (default
+        ``max_step_phase / radius``), with K for the phase ``radius`` × the longest step
+        (default: this engine's radius; a batch passes its largest)."""
+        radius = self.radius if radius is None else float(radius)
+        dmax = self.max_step_phase / radius if dmax is None else float(dmax)
+        steps, targets = step_grid(t_start, ends, dmax)
+        longest = max(ln for _, ln, _ in steps)
+        K = -(-self._jk.bessel_terms(radius * longest) // 8) * 8  # bucketed
+        return ScanPlan.from_grid(steps, targets, K)
+
+    def sector_layout(self, fisher: bool = True) -> tuple[Any, Any]:
+        """Per observable, the Fisher data the scan keeps: ``None``, ``(kind, bounds)``
+        for a device kind, or ``("host", n_sectors)`` (a host callback)."""
+        infos = [self._sector[w] if fisher else None for w in OBSERVABLES]
+        secs = [
+            None if i is None else ("host", len(i["bounds"]) - 1) if i["kind"] == "host"
+            else (i["kind"], i["bounds"])
+            for i in infos
+        ]  # fmt: skip
+        return secs[0], secs[1]
+
+    def batch_key(self, *, fisher: bool = True) -> tuple[Any, ...] | None:
+        """What engines must share to run as one vmapped scan
+        (:mod:`qbattery.engines.jax_batch`): n, the number of kets, the Pauli structure of
+        H, W0 and P0, and the eigenspace layout of the Fisher data; ``None`` when a host
+        callback computes that data."""
+        secs = self.sector_layout(fisher)
+        if any(s is not None and s[0] == "host" for s in secs):
+            return None
+        leaves = tuple(
+            (np.shape(x), str(np.asarray(x).dtype))
+            for w, sec in zip(OBSERVABLES, secs, strict=True)
+            if sec is not None
+            for x in _jax().tree_util.tree_leaves(self._sector[w]["Qh"])
+        )
+        specs = tuple(self._spec[k].key for k in ("H", "work", "power"))
+        return (self.n, self.r, specs, secs, leaves)
 
     def _host_grams(self, which: Observable, K: int) -> Any:
         info = self._sector[which]
         return None if info is None or info["kind"] != "host" else host_grams(info, self.r, K)
 
-    def _propagate(self, t_start: float, kets: Any, ends: np.ndarray) -> tuple[Any, dict]:
-        """One compiled scan from ``kets`` at ``t_start`` through the times ``ends``."""
+    def scan_inputs(
+        self, plan: ScanPlan, kets: Any = None, *, fisher: bool = True
+    ) -> tuple[Any, tuple[Any, Any], tuple[Any, ...]]:
+        """Static layout, host callbacks and arguments of one scan of ``plan`` from
+        ``kets`` (default: the kets at t = 0); ``fisher=False`` keeps no Gram matrices."""
         jax, jk = _jax(), self._jk
         jnp = jax.numpy
-        steps = self._grid(t_start, ends)
-        starts = np.array([s for s, _, _ in steps])
-        lengths = np.array([ln for _, ln, _ in steps])
-        K = -(-jk.bessel_terms(self.radius * float(lengths.max())) // 8) * 8  # bucketed
-        nsteps = len(steps)
-        M = max(1, max(len(taus) for _, _, taus in steps))
-        M = -(-M // 4) * 4 if M > 2 else M  # reuse compiles across similar grids
-        bucket = 1 << max(3, int(np.ceil(np.log2(nsteps))))
-        a = np.zeros((bucket, M + 1, K + 1), complex)
-        a[:, 0, 0] = 1.0  # padding steps: identity
-        for k, (_, length, taus) in enumerate(steps):
-            a[k, : len(taus) + 1] = cheb_coefficients(
-                np.array([length, *taus]), K, self.center, self.radius
-            )
-        secs: list[Any] = []
-        for w in OBSERVABLES:
-            info = self._sector[w]
-            if info is None:
-                secs.append(None)
-            elif info["kind"] == "host":
-                secs.append(("host", len(info["bounds"]) - 1))
-            else:
-                secs.append((info["kind"], info["bounds"]))
-        self._check_gram_memory(nsteps, K)
+        secs = self.sector_layout(fisher)
         layout = jk.ScanLayout(
-            self.n, self.r, K, self._spec["H"].groups, self._spec["work"].groups,
-            self._spec["power"].groups, (secs[0], secs[1]),
+            self.n, self.r, plan.K, self._spec["H"].groups, self._spec["work"].groups,
+            self._spec["power"].groups, secs,
         )  # fmt: skip
-        host = (self._host_grams("work", K), self._host_grams("power", K))
+        host = (self._host_grams("work", plan.K), self._host_grams("power", plan.K))
+        host = host if fisher else (None, None)
         dummy = (jnp.zeros(1, jnp.int64), jnp.zeros((1, 1), complex))
         perms = tuple(
             dummy
@@ -334,33 +329,53 @@ class JaxEngine(Engine):
             )
             for i, w in enumerate(OBSERVABLES)
         )
-        args = (kets, self._psi0, jnp.asarray(a), self._dev["Ht"], self._dev["work"],
-                self._dev["power"], perms,
+        a = jnp.asarray(plan.coefficients(self.center, self.radius))
+        args = (self._kets0 if kets is None else kets, self._psi0, a, self._dev["Ht"],
+                self._dev["work"], self._dev["power"], perms,
                 jnp.asarray([self._mean0["work"], self._mean0["power"]]),
-                jnp.asarray(nsteps))  # fmt: skip
-        key = ("scan", layout) if host == (None, None) else None  # host closures: no cache
-        exe, secs_c = jk.compiled(key, lambda: jk.build_scan(layout, host), *args)
-        self.stats["compile_time_s"] += secs_c
-        t0 = time.perf_counter()
-        final, norms, outs = exe(*args)
-        outs = jax.tree_util.tree_map(lambda x: np.asarray(x)[:nsteps], outs)
-        self.stats["run_time_s"] += time.perf_counter() - t0
-        self.stats.update(terms=K, steps=self.stats.get("steps", 0) + nsteps)
+                jnp.asarray(plan.nsteps))  # fmt: skip
+        return layout, host, args
+
+    def scan_outputs(
+        self, plan: ScanPlan, final: Any, norms: Any, outs: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """One scan's outputs on the host (its ``plan.nsteps`` real steps), checked for
+        unitarity, with the step grid and the time slots added."""
+        outs = {k: np.asarray(v)[: plan.nsteps] for k, v in outs.items()}
+        self.stats.update(terms=plan.K, steps=self.stats.get("steps", 0) + plan.nsteps)
         dev = float(np.max(np.abs(np.asarray(norms)[: self.r] - 1.0)))
         if dev > 1e-8:  # pragma: no cover - a spectral interval that missed an eigenvalue
             raise RuntimeError(
                 f"the jax engine's Chebyshev propagation lost unitarity (‖ψ‖ − 1 = {dev:.2g}); "
                 "the spectral interval of H is too narrow: please report this"
             )
-        slots = {float(targets[m]): (k, m) for k, (_, _, targets) in enumerate(self._targets)
-                 for m in range(len(targets))}  # fmt: skip
-        outs.update(starts=starts, lengths=lengths, K=K, slots=slots)
+        outs.update(starts=plan.starts, lengths=plan.lengths, K=plan.K, slots=plan.slots())
         return final, outs
 
-    def _check_gram_memory(self, nsteps: int, K: int) -> None:
+    def _propagate(self, t_start: float, kets: Any, ends: np.ndarray) -> tuple[Any, dict]:
+        """One compiled scan from ``kets`` at ``t_start`` through the times ``ends``."""
+        jax, jk = _jax(), self._jk
+        plan = self.plan(t_start, ends)
+        self._check_gram_memory(plan.nsteps, plan.K)
+        layout, host, args = self.scan_inputs(plan, kets)
+        key = ("scan", layout) if host == (None, None) else None  # host closures: no cache
+        exe, secs_c = jk.compiled(key, lambda: jk.build_scan(layout, host), *args)
+        self.stats["compile_time_s"] += secs_c
+        t0 = time.perf_counter()
+        final, norms, outs = exe(*args)
+        outs = jax.tree_util.tree_map(np.asarray, outs)
+        self.stats["run_time_s"] += time.perf_counter() - t0
+        return self.scan_outputs(plan, final, norms, outs)
+
+    def gram_bytes(self, nsteps: int, K: int) -> int:
+        """Host bytes of the Fisher data (Gram matrices) of ``nsteps`` steps of K terms."""
         nsec = sum(len(s["bounds"]) - 1 for s in self._sector.values() if s is not None)
-        need = nsteps * self.r * nsec * (K + 1) ** 2 * 16
+        return nsteps * self.r * nsec * (K + 1) ** 2 * 16
+
+    def _check_gram_memory(self, nsteps: int, K: int) -> None:
+        need = self.gram_bytes(nsteps, K)
         if need > GRAM_MEMORY_FRACTION * _checks.available_memory():
+            nsec = sum(len(s["bounds"]) - 1 for s in self._sector.values() if s is not None)
             _checks.check_memory(
                 f"the jax engine's Fisher data ({nsteps} steps, {nsec} eigenspaces)",
                 need / GRAM_MEMORY_FRACTION,
@@ -373,6 +388,23 @@ class JaxEngine(Engine):
             if w in outs:
                 self._grams[w].extend(list(outs[w]))
         self._K = list(getattr(self, "_K", [])) + [outs["K"]] * len(outs["starts"])
+
+    def _adopt(self, final: Any, outs: dict) -> None:
+        """Keep a scan from t = 0 as the Fisher data if it reaches further than before."""
+        if any(w not in outs for w in OBSERVABLES if self._sector[w] is not None):
+            return  # a scan without Gram matrices (a batch with bounds=False)
+        if not self._steps or outs["starts"][-1] + outs["lengths"][-1] >= self._covered():
+            self._steps, self._grams, self._K = [], {x: [] for x in OBSERVABLES}, []
+            self._record(outs)
+            self._tail = (float(outs["starts"][-1] + outs["lengths"][-1]), final)
+
+    def prime(self, times: np.ndarray, final: Any, outs: dict[str, Any]) -> None:
+        """Adopt the outputs of a scan from t = 0 through ``times`` computed elsewhere
+        (a batch, :mod:`qbattery.engines.jax_batch`): the next ``moments`` at these
+        ``times`` reads them instead of propagating, and ``fisher`` uses their Gram
+        matrices."""
+        self._adopt(final, outs)
+        self._primed = (np.array(times, dtype=float), outs)
 
     def _extend(self, t_end: float) -> None:
         """Cover [0, t_end] with Fisher data, continuing from the last step."""
@@ -391,42 +423,14 @@ class JaxEngine(Engine):
     def moments(self, times: np.ndarray) -> Moments:
         """Raw moments at ``times`` from one scan over them (module docstring)."""
         times = np.asarray(times, dtype=float)
-        nt = times.size
-        w = self.weights
-        with self._jk.x64():
-            final, outs = self._propagate(0.0, self._kets0, times)
-        if not self._steps or outs["starts"][-1] + outs["lengths"][-1] >= self._covered():
-            self._steps, self._grams, self._K = [], {x: [] for x in OBSERVABLES}, []
-            self._record(outs)
-            self._tail = (float(outs["starts"][-1] + outs["lengths"][-1]), final)
-        slots = np.zeros((nt, 2), np.int64)
-        by_offset = outs["slots"]
-        at0 = times == 0
-        for q, tq in enumerate(times):
-            if not at0[q]:
-                slots[q] = by_offset[float(tq)]
-        ks, ms = slots[:, 0], slots[:, 1]
-        obs = {}
-        for which, key in (("work", "w"), ("power", "p")):
-            o = outs[key][ks, :, ms]  # (nt, 3, r)
-            mean = np.real(o[:, 0]) @ w
-            second = np.real(o[:, 1]) @ w
-            cross0 = o[:, 2] @ w
-            for arr in (mean, second, cross0):
-                arr[at0] = 0.0
-            obs[which] = ObservableMoments(mean, second, cross0, self._var0[which])
-        cross = outs["cross"][ks, ms] @ w
-        cross[at0] = 0.0
-        fidelity = uhlmann_fidelity(outs["overlap"][ks, ms], self.weights)
-        fidelity[at0] = 1.0
-        return Moments(
-            times=times,
-            work=obs["work"],
-            power=obs["power"],
-            cross=cross if nt else np.zeros(0, complex),
-            fidelity=np.clip(fidelity, 0.0, 1.0),
-            notes=dict(self.notes),
-        )
+        primed, self._primed = self._primed, None
+        if primed is not None and np.array_equal(primed[0], times):
+            outs = primed[1]
+        else:
+            with self._jk.x64():
+                final, outs = self._propagate(0.0, self._kets0, times)
+            self._adopt(final, outs)
+        return moments_from_scan(times, outs, self.weights, self._var0, dict(self.notes))
 
     def _covered(self) -> float:
         return self._steps[-1][0] + self._steps[-1][1] if self._steps else 0.0

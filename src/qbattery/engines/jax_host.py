@@ -7,12 +7,16 @@ These run on the small arrays the compiled scan returns
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from qbattery import _checks
 from qbattery._optional import require
+from qbattery.battery import Battery, to_dense
+from qbattery.engines.base import Moments, Observable, ObservableMoments
+from qbattery.engines.dense import DEGENERACY_RTOL, eigenspaces
 from qbattery.numerics.bessel import bessel_j_orders
 from qbattery.operators import PauliSum
 
@@ -113,6 +117,67 @@ def step_grid(t_start: float, ends: np.ndarray, dmax: float) -> tuple[list[Step]
     return steps, hits
 
 
+@dataclass(frozen=True)
+class ScanPlan:
+    """The steps of one scan and its static shapes (host side, shared by batched kets).
+
+    ``steps``/``targets`` as :func:`step_grid` returns them; ``K`` Chebyshev terms per
+    step; ``M`` dense outputs per step and ``bucket`` steps (``nsteps`` real ones, the
+    rest identity padding), both rounded up so that similar grids reuse compiled code.
+
+    Examples
+    --------
+    >>> plan = ScanPlan.from_grid(*step_grid(0.0, np.array([0.5, 1.0, 4.0]), 1.5), K=16)
+    >>> plan.nsteps, plan.M, plan.bucket, plan.coefficients(0.0, 1.0).shape
+    (3, 2, 8, (8, 3, 17))
+    >>> plan.slots()[4.0]
+    (2, 0)
+    """
+
+    steps: tuple[Step, ...]
+    targets: tuple[Step, ...]
+    K: int
+    M: int
+    bucket: int
+
+    @classmethod
+    def from_grid(cls, steps: list[Step], targets: list[Step], K: int) -> ScanPlan:
+        """The plan of a step grid with ``K`` terms (M and the bucket rounded up)."""
+        M = max(1, max(len(taus) for _, _, taus in steps))
+        M = -(-M // 4) * 4 if M > 2 else M  # reuse compiles across similar grids
+        bucket = 1 << max(3, int(np.ceil(np.log2(len(steps)))))
+        return cls(tuple(steps), tuple(targets), int(K), M, bucket)
+
+    @property
+    def nsteps(self) -> int:
+        return len(self.steps)
+
+    @property
+    def starts(self) -> np.ndarray:
+        return np.array([s for s, _, _ in self.steps])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([ln for _, ln, _ in self.steps])
+
+    def coefficients(self, c: float, r: float) -> np.ndarray:
+        """(bucket, M + 1, K + 1): row 0 each step's end, rows 1… its outputs; padding
+        steps are the identity."""
+        a = np.zeros((self.bucket, self.M + 1, self.K + 1), complex)
+        a[:, 0, 0] = 1.0
+        for k, (_, length, taus) in enumerate(self.steps):
+            a[k, : len(taus) + 1] = cheb_coefficients(np.array([length, *taus]), self.K, c, r)
+        return a
+
+    def slots(self) -> dict[float, tuple[int, int]]:
+        """Requested time -> (step, output row) where the scan stores it."""
+        return {
+            float(targets[m]): (k, m)
+            for k, (_, _, targets) in enumerate(self.targets)
+            for m in range(len(targets))
+        }
+
+
 def uhlmann_fidelity(G: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """F(ρ0, ρ_t) from the overlaps G_kl = ⟨ψ_k|ψ_l(t)⟩ (nt, r, r) of ρ0's eigenvectors.
 
@@ -204,3 +269,120 @@ def host_grams(info: dict[str, Any], r: int, K: int) -> Any:
         return out
 
     return host
+
+
+def sector_info(
+    battery: Battery,
+    which: Observable,
+    is_diagonal: bool,
+    d: int,
+    *,
+    eig_max_dim: int,
+    max_sectors: int,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """How the scan keeps the Fisher data of O0's eigenspaces, or ``None`` and why not.
+
+    The eigenvalues come from the given eigenbasis, the diagonal (O0 diagonal in the
+    computational basis) or ``eigh`` (d ≤ ``eig_max_dim``). ``kind``: ``"sorted"``
+    (diagonal), ``"matrix"`` (Q† as a matrix), ``"factors"`` (a product basis, factor by
+    factor) on the device for up to ``max_sectors`` eigenspaces, else ``"host"`` (a
+    callback through ``transform``); ``order`` sorts the basis by eigenvalue and
+    ``bounds`` delimit the eigenspaces; ``Qh`` is the device transform.
+
+    Examples
+    --------
+    >>> import qbattery as qb
+    >>> bat = qb.models.ising(3, 2, variant="tfim")
+    >>> info, why = sector_info(bat, "work", True, 8, eig_max_dim=256, max_sectors=64)
+    >>> info["kind"], info["bounds"], why
+    ('sorted', (0, 1, 4, 7, 8), None)
+    """
+    basis = battery.eigenbases.get(which)
+    op = battery.H0 if which == "work" else battery.P0
+    transform: Any
+    Qh: Any = None  # Q† (matrix) or a tuple of the factors' q_i† (factors)
+    if basis is not None:
+        values, transform = basis.values, basis.coefficients
+    elif is_diagonal:
+        values = np.real(op.diagonal() if is_pauli(op) else np.diagonal(to_dense(op)))
+        transform = None
+    elif d <= eig_max_dim:
+        values, Q = np.linalg.eigh(to_dense(op))
+        Qh = np.ascontiguousarray(Q.conj().T)
+        transform = Qh.__matmul__
+    else:
+        name = "W0 = H0" if which == "work" else "P0"
+        return None, (
+            f"the jax engine needs the eigenspaces of {name}: it is not diagonal in the "
+            f"computational basis and dimension {d} > {eig_max_dim} is too large to "
+            f"diagonalise it; pass its eigenbasis as Battery(..., eigenbases="
+            f"{{{which!r}: qbattery.Eigenbasis(...)}})"
+        )
+    order = np.argsort(values, kind="stable")
+    starts = eigenspaces(np.asarray(values)[order], rtol=DEGENERACY_RTOL)
+    bounds = tuple(int(b) for b in np.append(starts, d))
+    few = len(bounds) - 1 <= max_sectors
+    factors = None if basis is None else basis.factors
+    if transform is None or basis is None:  # diagonal, or Q† as a matrix (small d)
+        kind = ("sorted" if transform is None else "matrix") if few else "host"
+    elif few and factors is not None:
+        kind = "factors"  # a product basis: Q† factor by factor on the device
+        Qh = tuple(np.ascontiguousarray(np.conj(Q).T) for _, Q in factors)
+    else:
+        kind = "host"
+    info = {"order": order, "bounds": bounds, "transform": transform, "kind": kind, "Qh": Qh}
+    return info, None
+
+
+def moments_from_scan(
+    times: np.ndarray,
+    outs: dict[str, Any],
+    weights: np.ndarray,
+    var0: dict[str, float],
+    notes: dict[str, str],
+) -> Moments:
+    """The :class:`~qbattery.moments.Moments` at ``times`` from a scan's outputs.
+
+    ``outs`` holds, per step and output row, the inner products of the scan (``"w"``,
+    ``"p"``: ⟨ψ|δ⟩, ‖δ‖², ⟨φ − ⟨O0⟩ψ|δ⟩ per ket; ``"cross"``; ``"overlap"``) and
+    ``"slots"``, the (step, row) of each requested time; they are weighted over the
+    ensemble (``weights``). Values at t = 0 are exact (0, and fidelity 1).
+
+    Examples
+    --------
+    >>> outs = {"w": np.ones((1, 3, 1, 1), complex), "p": np.zeros((1, 3, 1, 1), complex),
+    ...         "cross": np.zeros((1, 1, 1), complex), "overlap": np.ones((1, 1, 1, 1)),
+    ...         "slots": {0.5: (0, 0)}}
+    >>> m = moments_from_scan(np.array([0.0, 0.5]), outs, np.ones(1),
+    ...                       {"work": 0.0, "power": 0.0}, {})
+    >>> m.work.mean.tolist(), m.fidelity.tolist()
+    ([0.0, 1.0], [1.0, 1.0])
+    """
+    nt = times.size
+    slots = np.zeros((nt, 2), np.int64)
+    at0 = times == 0
+    for q, tq in enumerate(times):
+        if not at0[q]:
+            slots[q] = outs["slots"][float(tq)]
+    ks, ms = slots[:, 0], slots[:, 1]
+    obs = {}
+    for which, key in (("work", "w"), ("power", "p")):
+        o = outs[key][ks, :, ms]  # (nt, 3, r)
+        mean = np.real(o[:, 0]) @ weights
+        second = np.real(o[:, 1]) @ weights
+        cross0 = o[:, 2] @ weights
+        for arr in (mean, second, cross0):
+            arr[at0] = 0.0
+        obs[which] = ObservableMoments(mean, second, cross0, var0[which])
+    cross = outs["cross"][ks, ms] @ weights
+    cross[at0] = 0.0
+    fidelity = uhlmann_fidelity(outs["overlap"][ks, ms], weights)
+    fidelity[at0] = 1.0
+    return Moments(
+        times=times,
+        work=obs["work"],
+        power=obs["power"],
+        cross=cross if nt else np.zeros(0, complex),
+        fidelity=np.clip(fidelity, 0.0, 1.0),
+        notes=notes,
+    )

@@ -418,3 +418,14 @@ def build_scan(layout: ScanLayout, host_grams: tuple[Any, Any]) -> Callable[...,
         return final, norms, outs
 
     return run
+
+
+def build_batched_scan(layout: ScanLayout) -> Callable[..., Any]:
+    """:func:`build_scan` vmapped over a leading batch axis of every argument but
+    ``nsteps``: one compiled call propagates many batteries of the same structure.
+
+    ``nsteps`` stays unbatched, so the padding steps remain a ``lax.cond`` (skipped)
+    rather than a select that computes both branches. No host callbacks: batteries whose
+    Fisher data needs one are propagated one by one (:mod:`qbattery.engines.jax_batch`).
+    """
+    return jax.vmap(build_scan(layout, (None, None)), in_axes=(0,) * 8 + (None,))

@@ -26,6 +26,11 @@ def start_order(n: int, x_max: float) -> int:
 
     Above max(n, x) the ratio J_{j+1}/J_j falls like x/2j, so the start's error decays
     faster than geometrically; 30 + 2√(40 max) orders more reach ~1e-17 for every x.
+
+    Examples
+    --------
+    >>> start_order(57, 20.0), start_order(2, 0.5)
+    (182, 50)
     """
     top = max(float(n), float(x_max))
     m = int(top + 30 + 2 * math.sqrt(40 * top))

@@ -164,7 +164,7 @@ class SweepRun:
             n_workers = len(cl.nthreads()) or (
                 cluster.workers_expected() if cluster is not None else 1
             )
-            firsts: list[PointResult] = []
+            firsts = []
             if seconds is None and self.chunk_points is None and self.mask.any():
                 todo = [i for i in self.todo if self.mask[i]]
                 firsts = probe(cl, self.spec, todo[: 2 * n_workers], n_workers)

@@ -20,6 +20,8 @@ from qbattery._optional import require
 from qbattery.battery import Battery
 from qbattery.charge import charge
 from qbattery.engines import clear_engine_cache
+from qbattery.engines.cache import cache_engine
+from qbattery.engines.jax_batch import primed_batches
 from qbattery.errors import InvalidInputError
 from qbattery.sweep.spec import DONE, FAILED, INVALID, SWEEP_VARIABLES, SweepSpec
 from qbattery.sweep.store import PointResult
@@ -60,21 +62,40 @@ def compute_point(
     threadpoolctl = require("threadpoolctl")
     started = time.perf_counter()
     with threadpoolctl.threadpool_limits(limits=blas_threads):
-        try:
-            battery = fn(**kwargs)
-        except InvalidInputError as exc:
-            return PointResult(index, INVALID, None, error=f"{type(exc).__name__}: {exc}")
-        except Exception as exc:
-            return PointResult(index, FAILED, None, error=_describe(exc))
-        try:
-            ds = charge(battery, times, engine, **_charge_options(charge, bounds))
-            values = np.stack([np.asarray(ds[v].values, dtype=float) for v in SWEEP_VARIABLES])
-        except Exception as exc:
-            return PointResult(index, FAILED, None, error=_describe(exc))
-        finally:
-            # models are cached; their prepared engines (an eigendecomposition: ~10 d²
-            # numbers) must not pile up in a worker that computes many points
-            clear_engine_cache(battery)
+        battery = _build(fn, index, kwargs)
+        if isinstance(battery, PointResult):
+            return battery
+        return _charge_point(battery, index, times, engine, bounds, started)
+
+
+def _build(fn: Callable[..., Battery], index: tuple[int, ...], kwargs: dict[str, Any]) -> Any:
+    """The model at one point, or the ``invalid``/``failed`` result of building it."""
+    try:
+        return fn(**kwargs)
+    except InvalidInputError as exc:
+        return PointResult(index, INVALID, None, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        return PointResult(index, FAILED, None, error=_describe(exc))
+
+
+def _charge_point(
+    battery: Battery,
+    index: tuple[int, ...],
+    times: np.ndarray,
+    engine: str,
+    bounds: bool,
+    started: float,
+) -> PointResult:
+    """``qb.charge`` on one point's battery (its prepared engine, if any, is used)."""
+    try:
+        ds = charge(battery, times, engine, **_charge_options(charge, bounds))
+        values = np.stack([np.asarray(ds[v].values, dtype=float) for v in SWEEP_VARIABLES])
+    except Exception as exc:
+        return PointResult(index, FAILED, None, error=_describe(exc))
+    finally:
+        # models are cached; their prepared engines (an eigendecomposition: ~10 d²
+        # numbers) must not pile up in a worker that computes many points
+        clear_engine_cache(battery)
     notes = ds.attrs.get("notes", "")
     return PointResult(
         index,
@@ -101,6 +122,14 @@ def evaluate_chunk(
     as soon as it is finished (so a caller interrupted mid-chunk keeps the finished
     points), and ``out`` is returned.
 
+    With ``engine="jax"`` and more than one point, the chunk's models are built first
+    and their engines primed by batched, vmapped scans
+    (:func:`qbattery.engines.jax_batch.primed_batches`: points of one operator
+    structure in one call, as many per call as the device memory allows); then each
+    point runs ``qb.charge`` as :func:`compute_point` does, on its primed engine. A
+    batched call that raises fails its points with its message; a point that cannot be
+    batched is computed alone.
+
     Examples
     --------
     Two k-body points: ⟨𝒲_t⟩ = Nω0 sin²(Ω_k t), Ω_k = (k/N)Ω0 (E3).
@@ -116,9 +145,54 @@ def evaluate_chunk(
     True
     """
     results: list[PointResult] = [] if out is None else out
+    if engine == "jax" and len(indices) > 1:
+        _evaluate_batched(fn, indices, kwargs, times, bounds, results)
+        return results
     for index, kw in zip(indices, kwargs, strict=True):
         results.append(compute_point(fn, index, kw, times, engine, bounds))
     return results
+
+
+def _evaluate_batched(
+    fn: Callable[..., Battery],
+    indices: Sequence[tuple[int, ...]],
+    kwargs: Sequence[dict[str, Any]],
+    times: np.ndarray,
+    bounds: bool,
+    results: list[PointResult],
+    blas_threads: int = 1,
+) -> None:
+    """:func:`evaluate_chunk` with the jax engine's batched scans (its docstring)."""
+    threadpoolctl = require("threadpoolctl")
+    with threadpoolctl.threadpool_limits(limits=blas_threads):
+        batteries: list[Battery] = []
+        where: list[tuple[tuple[int, ...], float]] = []  # (index, seconds building it)
+        for index, kw in zip(indices, kwargs, strict=True):
+            started = time.perf_counter()
+            battery = _build(fn, index, kw)
+            if isinstance(battery, PointResult):
+                results.append(battery)
+            else:
+                batteries.append(battery)
+                where.append((index, time.perf_counter() - started))
+        pending = set(range(len(batteries)))
+        try:
+            for sub in primed_batches(batteries, times, bounds=bounds):
+                share = sub.seconds / len(sub.members)
+                for pos, eng in zip(sub.members, sub.engines, strict=True):
+                    pending.discard(pos)
+                    index, build_s = where[pos]
+                    if sub.error is not None:
+                        results.append(PointResult(index, FAILED, None, error=_describe(sub.error)))
+                        continue
+                    if eng is not None:
+                        cache_engine(batteries[pos], eng)  # charge takes it from there
+                    started = time.perf_counter() - build_s - share
+                    results.append(_charge_point(batteries[pos], index, times, "jax",
+                                                 bounds, started))  # fmt: skip
+        except Exception as exc:  # the batching itself failed: its points are failed
+            for pos in sorted(pending):
+                results.append(PointResult(where[pos][0], FAILED, None, error=_describe(exc)))
 
 
 def _charge_options(charge: Callable[..., Any], bounds: bool) -> dict[str, Any]:
