@@ -5,7 +5,8 @@ Both run the same task function (:func:`qbattery.sweep.compute_point`: build the
 ``qb.charge`` with the dense engine and Fisher bounds, BLAS capped to one thread).
 
 * serial: a plain loop over the grid points in this process, no store;
-* cluster: ``run_sweep(..., client=<LocalCluster, 2 single-threaded workers>)`` writing
+* cluster: ``run_sweep(..., client=<LocalCluster, 2 single-threaded workers>)`` (the
+  cluster a sweep starts itself, :func:`qbattery.sweep.cluster.local_cluster`) writing
   to a Zarr store in chunked tasks (issue 15: one point measured first, then blocks of
   points sized for ~1 s tasks, one region write per variable per block, per-point
   completion records), the cluster started before the clock (its start-up time is its
@@ -38,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from qbattery.sweep import PointResult, compute_point, make_spec, run_sweep
+from qbattery.sweep.cluster import local_cluster
 from qbattery.sweep.store import ZarrWriter
 
 TIMES = np.linspace(0.0, 3.0, 61)
@@ -80,10 +82,7 @@ def run(quick: bool) -> tuple[str, list[dict[str, Any]]]:
     tmp = Path(tempfile.mkdtemp(prefix="qb-bench-sweep-"))
     try:
         started = time.perf_counter()
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = distributed.Client(cluster)
+        client, cluster = local_cluster(2, dashboard=False)  # the sweep's own LocalCluster
         client.run(lambda: __import__("qbattery.sweep"))  # workers import qbattery once
         t_start = time.perf_counter() - started
         with cluster, client:

@@ -117,6 +117,19 @@ def test_small_sweep_runs_in_process_and_says_so(
     assert "computing in this process, without a Dask cluster" in capsys.readouterr().err
 
 
+def test_local_cluster_workers_get_the_quiet_settings() -> None:
+    import dask
+
+    from qbattery.sweep.cluster import LOCAL_CLUSTER_CONFIG, local_cluster
+
+    client, cluster = local_cluster(1, dashboard=False)
+    with cluster, client:
+        got = client.run(lambda: {k: dask.config.get(k) for k in LOCAL_CLUSTER_CONFIG})
+        assert list(got.values()) == [LOCAL_CLUSTER_CONFIG]
+        assert cluster.scheduler._tick_interval == 1.0  # read when the scheduler started
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # not leaked
+
+
 def test_chunk_interrupted_midway_keeps_finished_points(
     tmp_path: Path, task_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

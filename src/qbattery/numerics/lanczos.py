@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy.linalg as sla
 import scipy.linalg.blas as blas
-from threadpoolctl import ThreadpoolController
 
+from qbattery._threads import blas_threads
 from qbattery.operators import Apply
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,12 +29,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_TOL = 1e-12
 #: below this dimension the basis is fully reorthogonalised (cheap and robust)
 REORTH_MAX_DIM = 1 << 14
-
-
-@functools.cache
-def _controller() -> ThreadpoolController:
-    """The process's thread pools, inspected once (a fresh inspection costs ~5 ms)."""
-    return ThreadpoolController()
 
 
 def single_blas_thread(func: F) -> F:
@@ -57,7 +51,7 @@ def single_blas_thread(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _controller().limit(limits=1, user_api="blas"):
+        with blas_threads(1):
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from qbattery._optional import require
+from qbattery._threads import blas_threads as blas_limit
 from qbattery.battery import Battery
 from qbattery.charge import charge
 from qbattery.engines import clear_engine_cache
@@ -59,9 +59,8 @@ def compute_point(
     >>> bad.status == INVALID, bad.values, bad.error.split(":")[0]
     (True, None, 'InvalidInputError')
     """
-    threadpoolctl = require("threadpoolctl")
     started = time.perf_counter()
-    with threadpoolctl.threadpool_limits(limits=blas_threads):
+    with blas_limit(blas_threads):
         battery = _build(fn, index, kwargs)
         if isinstance(battery, PointResult):
             return battery
@@ -163,8 +162,7 @@ def _evaluate_batched(
     blas_threads: int = 1,
 ) -> None:
     """:func:`evaluate_chunk` with the jax engine's batched scans (its docstring)."""
-    threadpoolctl = require("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=blas_threads):
+    with blas_limit(blas_threads):
         batteries: list[Battery] = []
         where: list[tuple[tuple[int, ...], float]] = []  # (index, seconds building it)
         for index, kw in zip(indices, kwargs, strict=True):
