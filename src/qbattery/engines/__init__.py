@@ -123,17 +123,17 @@ def choose_engine(
     times and the free memory (bytes); ``available`` (default: every registered engine)
     lists the engines that can run the battery (:func:`resolve` passes those whose
     ``supports`` accepts it); ``gpu``: a GPU is visible to JAX; ``jax_cpu``: the battery
-    suits the jax engine on CPU (:func:`jax_cpu_suits`). The order of preference:
+    suits the jax engine on CPU (``jax_cpu_suits``). The order of preference:
 
     1. ``structured`` for the models it solves exactly (k-body; Ising in the paper's
        reading): independent of the dimension;
-    1a. ``jax`` for a pure state from :data:`JAX_GPU_MIN_DIM` with a GPU visible, or from
-       :data:`JAX_CPU_MIN_DIM` on CPU when ``jax_cpu``, if its memory estimate fits;
-    2. ``dense`` for a pure state up to :data:`DENSE_MAX_DIM`, for a mixed state up to
+    2. ``jax`` for a pure state from :data:`JAX_GPU_MIN_DIM` with a GPU visible, or
+       from :data:`JAX_CPU_MIN_DIM` on CPU when ``jax_cpu``, if its memory estimate fits;
+    3. ``dense`` for a pure state up to :data:`DENSE_MAX_DIM`, for a mixed state up to
        :data:`DENSE_MIXED_MAX_DIM`, if it fits in ``free_mem``;
-    3. ``krylov`` for a pure state if its basis fits;
-    4. ``dense`` if it fits at all;
-    5. otherwise the engine that needs the least memory, so that :func:`resolve` fails
+    4. ``krylov`` for a pure state if its basis fits;
+    5. ``dense`` if it fits at all;
+    6. otherwise the engine that needs the least memory, so that :func:`resolve` fails
        at once with its estimate and the limit.
 
     Examples
