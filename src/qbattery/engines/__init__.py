@@ -95,6 +95,19 @@ def jax_cpu_suits(battery: Battery) -> bool:
     return len(flips - {frozenset()}) <= JAX_CPU_MAX_FLIPS_PER_QUBIT * n
 
 
+def _jax_cpu_candidate(battery: Battery, able: tuple[str, ...]) -> bool:
+    """``jax_cpu`` for :func:`choose_engine`, asking :func:`jax_cpu_suits` (which reads
+    every Pauli string of H) only where its answer can matter: jax can run the battery,
+    the structured engine cannot (it is preferred), and d ≥ :data:`JAX_CPU_MIN_DIM`."""
+    return (
+        "jax" in able
+        and "structured" not in able
+        and JAX_CPU_MIN_DIM is not None
+        and battery.dim >= JAX_CPU_MIN_DIM
+        and jax_cpu_suits(battery)
+    )
+
+
 def krylov_bytes(dim: int) -> int:
     """Memory of the Krylov engine with its smallest basis (8 vectors per ket)."""
     return int(16 * dim * (3 * (M_MIN + 1) + 14 + 3))
@@ -224,7 +237,7 @@ def resolve(battery: Battery, engine: str, ntimes: int) -> tuple[type[Engine], s
             available=able,
             gpu="jax" in able and gpu_visible(),
             is_open=battery.is_open,
-            jax_cpu="jax" in able and jax_cpu_suits(battery),
+            jax_cpu=_jax_cpu_candidate(battery, able),
         )
     else:
         if engine not in REGISTRY:

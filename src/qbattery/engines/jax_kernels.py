@@ -338,7 +338,8 @@ def build_scan(layout: ScanLayout, host_grams: tuple[Any, Any]) -> Callable[...,
         # sorted by sector, as real rows [Re; Im] laid out (r, d, 2(K + 1)) in one pass:
         # each sector is then a contiguous block of rows, and its Gram matrix
         # V_s†V_s = (AᵀA + BᵀB) + i(AᵀB − BᵀA) one real product of that block with itself
-        # (no per-sector copy or conjugate: about 3× less time at N = 16 on CPU)
+        # (no per-sector copy or conjugate; moments and work angle of ising(16, 2,
+        # "tfim") on 2 CPU cores: 9.0 → 7.6 s)
         Xs = jnp.take(X, order, axis=2)
         R = jnp.concatenate([jnp.real(Xs), jnp.imag(Xs)], axis=1).transpose(0, 2, 1)
         J = K + 1

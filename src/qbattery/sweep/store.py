@@ -277,35 +277,22 @@ class ZarrWriter:
         return np.asarray(zarr.open_array(str(self.path / STATUS), mode="r")[...])
 
     def write(self, result: PointResult) -> None:
-        """Write one point: its values in every variable, then its completion record.
-
-        Straight to the Zarr arrays of the group opened once, all variables at once (an
-        xarray ``region=`` write per point costs 60 ms of driver CPU). Only the store's
-        single writer (the driver, holding its lock) writes, so a point sharing its
-        block's chunk with others is safe.
+        """Write one point: its values in every variable, then its completion record
+        (:meth:`write_block` with the point as its region). Only the store's single
+        writer (the driver, holding its lock) writes, so a point sharing its block's
+        chunk with others is safe.
         """
-        region = tuple(slice(i, i + 1) for i in result.index)
-        one = (1,) * len(region)
-        nt = self.spec.times.size
-        blocks: dict[str, np.ndarray] = {}
-        for k, name in enumerate(SWEEP_VARIABLES):
-            row = np.full(nt, np.nan) if result.values is None else result.values[k]
-            blocks[name] = np.asarray(row, dtype=float).reshape(*one, nt)
-        for name in POINT_STRINGS:
-            blocks[name] = np.full(one, getattr(result, name), dtype=object)
-        self._write(region, blocks)
-        # the completion record, written only after the data are on disk
-        self._write(region, {STATUS: np.full(one, result.status, np.int8)})
-        self._mirror_write(result)
+        self.write_block(tuple(slice(i, i + 1) for i in result.index), [result])
 
     def write_block(self, region: tuple[slice, ...], results: list[PointResult]) -> None:
         """Write a finished task: one region write per variable, all at once, then the
         completion records of its points.
 
-        ``region`` is one block of the store (:attr:`block`); points of the block not in
-        ``results`` (done before) keep their stored values. The region writes of all
-        variables run concurrently on Zarr's event loop (one round trip instead of one
-        per variable: 17 → 8 ms of driver CPU per block of 15 points, measured).
+        ``region`` is one block of the store (:attr:`block`), or a part of one; points of
+        the region not in ``results`` (done before) keep their stored values. The region
+        writes of all variables run concurrently on Zarr's event loop (one round trip
+        instead of one per variable: 17 → 8 ms of driver CPU per block of 15 points,
+        measured).
         """
         offsets = tuple(s.start for s in region)
         local = [tuple(i - o for i, o in zip(r.index, offsets, strict=True)) for r in results]
